@@ -1,0 +1,125 @@
+"""Source adapters: how each native export becomes canonical staged rows.
+
+An adapter only prepares ``_input`` (records with stable column names) for its staging
+SQL file ``sql/staging/stg_<kind>.sql``; validation, parsing and mapping happen in that
+SQL. CSV/Parquet kinds read columns named by the source's ``columns`` mapping (canonical
+field -> file column); a field not mapped is looked up under its own name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from journey_mining.config import SourceConfig, SourceKind
+from journey_mining.ingest.files import PreparedFile, SourceFileError
+from journey_mining.ingest.readers import (
+    raw_columns,
+    read_csv_rows,
+    read_json_lines,
+    read_parquet_rows,
+    require_columns,
+)
+
+IDENTIFIER_FIELDS = ("anonymous_id", "user_id", "email", "phone")
+
+
+@dataclass(frozen=True)
+class Adapter:
+    kind: SourceKind
+    formats: frozenset[str]
+    target: str = "touchpoints"  # or "identities" for identity-only sources
+    required: tuple[str, ...] = ()  # fields that must be mapped to a column (tabular kinds)
+    optional: tuple[str, ...] = ()
+    any_identifier: bool = False  # at least one identifier column must exist
+    pii_fields: tuple[str, ...] = field(default=("email", "phone", "user_id"))
+
+    @property
+    def staging_model(self) -> str:
+        return f"stg_{self.kind.value}"
+
+    def prepare_input(
+        self, con: duckdb.DuckDBPyConnection, file: PreparedFile, source: SourceConfig
+    ) -> None:
+        """Create ``_input`` (and ``_read_rejects``) for the staging SQL."""
+        if file.format not in self.formats:
+            raise SourceFileError(
+                f"{file.original}: format {file.format!r} is not supported for {self.kind.value} "
+                f"sources (use one of: {', '.join(sorted(self.formats))})"
+            )
+        if file.format == "jsonl":
+            read_json_lines(con, file)
+            con.execute("create or replace temp table _input as select * from _raw")
+            return
+        if file.format == "parquet":
+            read_parquet_rows(con, file)
+        else:
+            read_csv_rows(con, file, source.delimiter)
+        if self.required or self.optional:
+            self._map_columns(con, file, source)
+        else:
+            con.execute("create or replace temp table _input as select * from _raw")
+
+    def _map_columns(
+        self, con: duckdb.DuckDBPyConnection, file: PreparedFile, source: SourceConfig
+    ) -> None:
+        mapping = {name: source.columns.get(name, name) for name in self.required + self.optional}
+        unknown = sorted(set(source.columns) - set(mapping))
+        if unknown:
+            raise SourceFileError(
+                f"{file.original}: columns mapping names unknown fields {unknown} for "
+                f"{self.kind.value} sources (known: {', '.join(mapping)})"
+            )
+        require_columns(con, file, {f: mapping[f] for f in self.required})
+        present = set(raw_columns(con))
+        if self.any_identifier and not any(
+            mapping[f] in present for f in IDENTIFIER_FIELDS if f in mapping
+        ):
+            wanted = ", ".join(mapping[f] for f in IDENTIFIER_FIELDS if f in mapping)
+            raise SourceFileError(
+                f"{file.original}: no customer identifier column; expected one of: {wanted}"
+            )
+        select = ["source_row"]
+        for name, column in mapping.items():
+            quoted = '"' + column.replace('"', '""') + '"'
+            select.append(
+                f"cast({quoted} as varchar) as {name}" if column in present
+                else f"cast(null as varchar) as {name}"
+            )
+        pii = {mapping[f] for f in self.pii_fields if f in mapping}
+        # rejected rows keep the record's text, with mapped PII columns blanked and any
+        # email- or phone-shaped text masked
+        kept = ", ".join(
+            f"'{c.replace(chr(39), chr(39) * 2)}': "
+            + ("'<redacted>'" if c in pii else '"' + c.replace('"', '""') + '"')
+            for c in sorted(present - {"source_row"})
+        )
+        select.append(f"jm_redact(cast(to_json({{{kept}}}) as varchar)) as raw")
+        con.execute(f"create or replace temp table _input as select {', '.join(select)} from _raw")
+
+
+TABULAR = frozenset({"csv", "parquet"})
+EVENT_OPTIONAL = (
+    "channel", "session_id", "event_id", "page", "device", "wait_seconds", "handle_seconds",
+    "outcome", "satisfaction", "topic", "revenue",
+)
+
+ADAPTERS: dict[SourceKind, Adapter] = {
+    SourceKind.EVENTS: Adapter(
+        SourceKind.EVENTS, TABULAR, required=("ts", "event_name"),
+        optional=IDENTIFIER_FIELDS + EVENT_OPTIONAL, any_identifier=True,
+    ),
+    SourceKind.CRM: Adapter(
+        SourceKind.CRM, TABULAR, target="identities",
+        optional=("user_id", "email", "phone"), any_identifier=True,
+    ),
+}
+
+
+
+def adapter_for(kind: SourceKind) -> Adapter:
+    try:
+        return ADAPTERS[kind]
+    except KeyError:
+        raise SourceFileError(f"no adapter for source kind {kind.value!r} yet") from None

@@ -1,0 +1,100 @@
+"""Reading a prepared file into a temp table of raw records, one row per source record.
+
+Every reader produces ``_raw`` with ``source_row`` (1-based record number) and either
+``raw`` (JSON text of the record) or the file's own columns, and ``_read_rejects`` with
+records that could not even be split into fields. Nothing here interprets values:
+parsing and validation live in the staging SQL, so every failure gets a reason there.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from journey_mining.ingest.files import PreparedFile, SourceFileError
+
+
+def read_json_lines(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> None:
+    """Newline-delimited JSON: one record per non-blank line, malformed lines kept as text."""
+    con.execute(
+        """create or replace temp table _raw as
+           select cast(n as bigint) as source_row, rtrim(line, chr(13)) as raw
+           from read_text(?), unnest(string_split(content, chr(10))) with ordinality as t(line, n)
+           where trim(rtrim(line, chr(13))) <> ''""",
+        [str(file.readable)],
+    )
+    con.execute(
+        """create or replace temp table _read_rejects as
+           select source_row, raw, 'malformed JSON' as reason from _raw where not json_valid(raw)"""
+    )
+    con.execute("delete from _raw where not json_valid(raw)")
+
+
+def read_parquet_rows(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> None:
+    """Parquet: typed columns as written; record number from the file's row order."""
+    try:
+        con.execute(
+            """create or replace temp table _raw as
+               select * exclude (file_row_number), file_row_number + 1 as source_row
+               from read_parquet(?, file_row_number = true)""",
+            [str(file.readable)],
+        )
+    except duckdb.Error as err:
+        raise SourceFileError(f"{file.original}: not a readable Parquet file ({err})") from None
+    con.execute(
+        "create or replace temp table _read_rejects (source_row bigint, raw varchar, reason varchar)"
+    )
+
+
+def read_csv_rows(
+    con: duckdb.DuckDBPyConnection, file: PreparedFile, delimiter: str | None
+) -> None:
+    """CSV as text columns; rows with too many/few fields or broken quoting are rejects."""
+    options = "header = true, all_varchar = true, store_rejects = true, strict_mode = true"
+    params: list[object] = [str(file.readable)]
+    if delimiter:
+        options += ", delim = ?"
+        params.append(delimiter)
+    con.execute("drop table if exists reject_errors")
+    con.execute("drop table if exists reject_scans")
+    try:
+        con.execute(
+            f"""create or replace temp table _raw_unnumbered as
+                select *, row_number() over () as _k from read_csv(?, {options})""",
+            params,
+        )
+    except duckdb.Error as err:
+        raise SourceFileError(f"{file.original}: not a readable CSV file ({err})") from None
+    con.execute(
+        """create or replace temp table _read_rejects as
+           select cast(line - 1 as bigint) as source_row, trim(csv_line, chr(10) || chr(13)) as raw,
+                  'malformed CSV row: ' || error_message as reason
+           from reject_errors qualify row_number() over (partition by line order by column_idx) = 1"""
+    )
+    # the k-th good record takes the k-th record number not used by a malformed row
+    con.execute(
+        """create or replace temp table _raw as
+           with numbers as (
+               select range as source_row from range(1, (select count(*) from _raw_unnumbered)
+                                                     + (select count(*) from _read_rejects) + 1)
+               where range not in (select source_row from _read_rejects)
+           ), free as (select source_row, row_number() over (order by source_row) as _k from numbers)
+           select r.* exclude (_k), f.source_row from _raw_unnumbered r join free f using (_k)"""
+    )
+    con.execute("drop table _raw_unnumbered")
+
+
+def raw_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute("describe _raw").fetchall()]
+
+
+def require_columns(
+    con: duckdb.DuckDBPyConnection, file: PreparedFile, needed: dict[str, str]
+) -> None:
+    """Fail before loading anything when a mapped column is not in the file."""
+    present = set(raw_columns(con))
+    for field, column in needed.items():
+        if column not in present:
+            raise SourceFileError(
+                f"{file.original}: required column {column!r} (for {field}) is missing; "
+                f"the file has: {', '.join(sorted(present - {'source_row'}))}"
+            )
