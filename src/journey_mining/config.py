@@ -49,9 +49,7 @@ class SourceConfig(Strict):
     format: Literal["jsonl", "parquet", "csv"] | None = Field(
         default=None, description="Inferred from the file extension when omitted."
     )
-    time_zone: str = Field(
-        default="UTC", description="Zone for timestamps written without an offset."
-    )
+    time_zone: str = Field(default="UTC", description="Zone for timestamps written without an offset.")
     delimiter: Literal[",", ";", "|", "\t"] | None = Field(
         default=None, description="CSV delimiter; sniffed when omitted."
     )

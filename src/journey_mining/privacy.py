@@ -92,9 +92,9 @@ _MACROS = (
 def register_privacy_macros(con: duckdb.DuckDBPyConnection, privacy: PrivacyConfig) -> None:
     """Define jm_hash / jm_email / jm_phone / jm_redact for this connection."""
     ipad, opad = _pads(hash_key(privacy))
-    con.execute("create or replace temp table _jm_hash_pads (ipad blob, opad blob, default_country_code varchar)")
     con.execute(
-        "insert into _jm_hash_pads values (?, ?, ?)", [ipad, opad, privacy.default_country_code]
+        "create or replace temp table _jm_hash_pads (ipad blob, opad blob, default_country_code varchar)"
     )
+    con.execute("insert into _jm_hash_pads values (?, ?, ?)", [ipad, opad, privacy.default_country_code])
     for macro in _MACROS:
         con.execute(macro)

@@ -72,9 +72,7 @@ def materialise(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     return int(row[0]) if row else 0
 
 
-def run_models(
-    con: duckdb.DuckDBPyConnection, models: list[Model] | None = None
-) -> dict[str, int]:
+def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> dict[str, int]:
     """Materialise models in order; returns rows per table."""
     counts: dict[str, int] = {}
     for model in models if models is not None else discover():

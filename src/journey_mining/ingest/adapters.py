@@ -39,9 +39,7 @@ class Adapter:
     def staging_model(self) -> str:
         return f"stg_{self.kind.value}"
 
-    def prepare_input(
-        self, con: duckdb.DuckDBPyConnection, file: PreparedFile, source: SourceConfig
-    ) -> None:
+    def prepare_input(self, con: duckdb.DuckDBPyConnection, file: PreparedFile, source: SourceConfig) -> None:
         """Create ``_input`` (and ``_read_rejects``) for the staging SQL."""
         if file.format not in self.formats:
             raise SourceFileError(
@@ -54,16 +52,18 @@ class Adapter:
             return
         if file.format == "parquet":
             read_parquet_rows(con, file)
+            if not (self.required or self.optional):
+                # nested exports (GA4 in Parquet): the same JSON staging SQL reads each row
+                con.execute("""create or replace temp table _input as
+                               select source_row, cast(to_json(r) as varchar) as raw from _raw r""")
+                return
         else:
             read_csv_rows(con, file, source.delimiter)
-        if self.required or self.optional:
-            self._map_columns(con, file, source)
-        else:
-            con.execute("create or replace temp table _input as select * from _raw")
+        if not (self.required or self.optional):
+            raise SourceFileError(f"{file.original}: {self.kind.value} sources cannot be read as CSV")
+        self._map_columns(con, file, source)
 
-    def _map_columns(
-        self, con: duckdb.DuckDBPyConnection, file: PreparedFile, source: SourceConfig
-    ) -> None:
+    def _map_columns(self, con: duckdb.DuckDBPyConnection, file: PreparedFile, source: SourceConfig) -> None:
         mapping = {name: source.columns.get(name, name) for name in self.required + self.optional}
         unknown = sorted(set(source.columns) - set(mapping))
         if unknown:
@@ -73,9 +73,7 @@ class Adapter:
             )
         require_columns(con, file, {f: mapping[f] for f in self.required})
         present = set(raw_columns(con))
-        if self.any_identifier and not any(
-            mapping[f] in present for f in IDENTIFIER_FIELDS if f in mapping
-        ):
+        if self.any_identifier and not any(mapping[f] in present for f in IDENTIFIER_FIELDS if f in mapping):
             wanted = ", ".join(mapping[f] for f in IDENTIFIER_FIELDS if f in mapping)
             raise SourceFileError(
                 f"{file.original}: no customer identifier column; expected one of: {wanted}"
@@ -84,7 +82,8 @@ class Adapter:
         for name, column in mapping.items():
             quoted = '"' + column.replace('"', '""') + '"'
             select.append(
-                f"cast({quoted} as varchar) as {name}" if column in present
+                f"cast({quoted} as varchar) as {name}"
+                if column in present
                 else f"cast(null as varchar) as {name}"
             )
         pii = {mapping[f] for f in self.pii_fields if f in mapping}
@@ -100,26 +99,4 @@ class Adapter:
 
 
 TABULAR = frozenset({"csv", "parquet"})
-EVENT_OPTIONAL = (
-    "channel", "session_id", "event_id", "page", "device", "wait_seconds", "handle_seconds",
-    "outcome", "satisfaction", "topic", "revenue",
-)
-
-ADAPTERS: dict[SourceKind, Adapter] = {
-    SourceKind.EVENTS: Adapter(
-        SourceKind.EVENTS, TABULAR, required=("ts", "event_name"),
-        optional=IDENTIFIER_FIELDS + EVENT_OPTIONAL, any_identifier=True,
-    ),
-    SourceKind.CRM: Adapter(
-        SourceKind.CRM, TABULAR, target="identities",
-        optional=("user_id", "email", "phone"), any_identifier=True,
-    ),
-}
-
-
-
-def adapter_for(kind: SourceKind) -> Adapter:
-    try:
-        return ADAPTERS[kind]
-    except KeyError:
-        raise SourceFileError(f"no adapter for source kind {kind.value!r} yet") from None
+JSON_RECORDS = frozenset({"jsonl", "parquet"})

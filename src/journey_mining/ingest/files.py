@@ -39,7 +39,7 @@ class PreparedFile:
 def source_files(config: Config, source: SourceConfig) -> list[Path]:
     """The files a source's path or glob names, sorted for a deterministic load order."""
     pattern = str(config.resolve(source.path))
-    matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())  # noqa: PTH207 -- absolute patterns
     return matches
 
 

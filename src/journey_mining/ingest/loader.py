@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 
 from journey_mining.config import Config, SourceConfig
-from journey_mining.ingest.adapters import Adapter, adapter_for
+from journey_mining.ingest.adapters import Adapter
 from journey_mining.ingest.files import PreparedFile, SourceFileError, prepare, source_files
 from journey_mining.ingest.macros import register_macros
+from journey_mining.ingest.registry import adapter_for
 from journey_mining.schema import TOUCHPOINT_COLUMNS
 from journey_mining.sqlmodels import sql_root
 
@@ -52,8 +53,16 @@ class LoadReport:
         for f in self.files:
             t = totals.setdefault(
                 f.source,
-                {"files": 0, "skipped": 0, "failed": 0, "read": 0, "loaded": 0,
-                 "duplicate": 0, "rejected": 0, "touchpoints": 0},
+                {
+                    "files": 0,
+                    "skipped": 0,
+                    "failed": 0,
+                    "read": 0,
+                    "loaded": 0,
+                    "duplicate": 0,
+                    "rejected": 0,
+                    "touchpoints": 0,
+                },
             )
             t["files"] += 1
             t["skipped"] += f.status == "skipped"
@@ -81,10 +90,14 @@ def load_sources(
         for source in config.sources:
             files = source_files(config, source)
             if not files:
-                report.files.append(FileResult(
-                    source.name, str(config.resolve(source.path)), "failed",
-                    error=f"source {source.name!r}: no file matches {source.path!r}",
-                ))
+                report.files.append(
+                    FileResult(
+                        source.name,
+                        str(config.resolve(source.path)),
+                        "failed",
+                        error=f"source {source.name!r}: no file matches {source.path!r}",
+                    )
+                )
             for path in files:
                 report.files.append(load_file(con, config, source, path, Path(scratch)))
     if raise_on_failure and report.failures:
@@ -93,7 +106,10 @@ def load_sources(
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, config: Config, source: SourceConfig, path: Path,
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    source: SourceConfig,
+    path: Path,
     scratch: Path,
 ) -> FileResult:
     """Load one file in its own transaction (all or nothing)."""
@@ -125,9 +141,11 @@ def _stage_and_commit(
 ) -> FileResult:
     adapter.prepare_input(con, file, source)
     file_id = _next_file_id(con)
-    con.execute("create or replace temp table _load_context as select ? as source, ? as time_zone,"
-                " ? as channel, ? as file_id",
-                [source.name, source.time_zone, source.channel, file_id])
+    con.execute(
+        "create or replace temp table _load_context as select ? as source, ? as time_zone,"
+        " ? as channel, ? as file_id",
+        [source.name, source.time_zone, source.channel, file_id],
+    )
     staging_sql = (sql_root() / "staging" / f"{adapter.staging_model}.sql").read_text("utf-8")
     try:
         con.execute(f"create or replace temp table _staged as {staging_sql}")
@@ -142,15 +160,25 @@ def _stage_and_commit(
         loaded, duplicate, written = _commit_touchpoints(con, source, file_id)
     read = _count(con, "select count(*) from _input") + _count(con, "select count(*) from _read_rejects")
     if read != loaded + duplicate + rejected:
-        raise AssertionError(f"{file.original}: counts do not reconcile "
-                             f"({read} read != {loaded} + {duplicate} + {rejected})")
+        raise AssertionError(
+            f"{file.original}: counts do not reconcile ({read} read != {loaded} + {duplicate} + {rejected})"
+        )
     con.execute(
         "insert into loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
-        [file_id, source.name, str(file.original), file.sha256, file.size_bytes,
-         read, loaded, duplicate, rejected, written],
+        [
+            file_id,
+            source.name,
+            str(file.original),
+            file.sha256,
+            file.size_bytes,
+            read,
+            loaded,
+            duplicate,
+            rejected,
+            written,
+        ],
     )
-    return FileResult(source.name, str(file.original), "loaded", read, loaded, duplicate,
-                      rejected, written)
+    return FileResult(source.name, str(file.original), "loaded", read, loaded, duplicate, rejected, written)
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
@@ -173,8 +201,10 @@ def _store_rejects(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, file: PreparedFile, file_id: int
 ) -> int:
     params = [source.name, file_id, str(file.original)]
-    con.execute("insert into rejected_rows select ?, ?, ?, source_row, jm_redact(raw), reason"
-                " from _read_rejects", params)
+    con.execute(
+        "insert into rejected_rows select ?, ?, ?, source_row, jm_redact(raw), reason from _read_rejects",
+        params,
+    )
     con.execute(
         """insert into rejected_rows
            select ?, ?, ?, source_row, any_value(jm_redact(raw)), min(reject_reason)
@@ -205,11 +235,12 @@ def _name_pages(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _write_page_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    con.execute("create or replace temp table _page_rules (priority integer, pattern varchar, touchpoint varchar)")
+    con.execute(
+        "create or replace temp table _page_rules (priority integer, pattern varchar, touchpoint varchar)"
+    )
     con.executemany(
         "insert into _page_rules values (?, ?, ?)",
-        [[i, rule.pattern, rule.touchpoint]
-         for i, rule in enumerate(config.web.page_rules)],
+        [[i, rule.pattern, rule.touchpoint] for i, rule in enumerate(config.web.page_rules)],
     )
 
 

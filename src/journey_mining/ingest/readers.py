@@ -40,14 +40,10 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> Non
         )
     except duckdb.Error as err:
         raise SourceFileError(f"{file.original}: not a readable Parquet file ({err})") from None
-    con.execute(
-        "create or replace temp table _read_rejects (source_row bigint, raw varchar, reason varchar)"
-    )
+    con.execute("create or replace temp table _read_rejects (source_row bigint, raw varchar, reason varchar)")
 
 
-def read_csv_rows(
-    con: duckdb.DuckDBPyConnection, file: PreparedFile, delimiter: str | None
-) -> None:
+def read_csv_rows(con: duckdb.DuckDBPyConnection, file: PreparedFile, delimiter: str | None) -> None:
     """CSV as text columns; rows with too many/few fields or broken quoting are rejects."""
     options = "header = true, all_varchar = true, store_rejects = true, strict_mode = true"
     params: list[object] = [str(file.readable)]
@@ -87,9 +83,7 @@ def raw_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in con.execute("describe _raw").fetchall()]
 
 
-def require_columns(
-    con: duckdb.DuckDBPyConnection, file: PreparedFile, needed: dict[str, str]
-) -> None:
+def require_columns(con: duckdb.DuckDBPyConnection, file: PreparedFile, needed: dict[str, str]) -> None:
     """Fail before loading anything when a mapped column is not in the file."""
     present = set(raw_columns(con))
     for field, column in needed.items():
