@@ -1,0 +1,218 @@
+"""The loader's guarantees, exercised through the generic event log and CRM adapters."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from journey_mining.ingest.loader import LoadError, load_sources
+from journey_mining.privacy import hmac_hex
+from journey_mining.warehouse import connect
+from tests.conftest import TEST_HASH_KEY, make_config
+
+EVENTS_MAPPING = {"anonymous_id": "visitor", "ts": "time", "event_name": "event", "email": "mail"}
+
+
+def events_config(tmp_path: Path, path: str = "events*.csv", **extra: object):
+    source = {"name": "site", "kind": "events", "path": path, "columns": EVENTS_MAPPING, **extra}
+    return make_config(tmp_path, sources=[source])
+
+
+def load(config) -> tuple[duckdb.DuckDBPyConnection, object]:
+    con = connect(config.warehouse_path)
+    report = load_sources(con, config, raise_on_failure=False)
+    return con, report
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def test_events_csv_exact_rows_and_counts(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text(
+        "visitor,time,event,page,mail\n"
+        "v1,2026-11-02 10:00:00Z,page_view,/help/delivery-status,\n"
+        "v1,2026-11-02 10:05:00Z,Add To Cart,/product/7,V1@Example.com\n"
+        "v2,not a time,page_view,/,\n"
+        ",2026-11-02 10:00:00Z,page_view,/,\n"
+        "v3,2026-11-02 10:00:00Z,,/,\n"
+    )
+    con, report = load(events_config(tmp_path))
+    assert rows(
+        con, "select anonymous_id, ts::varchar, touchpoint, page, email_hash from touchpoints order by ts"
+    ) == [
+        ("v1", "2026-11-02 10:00:00", "web:help:delivery-status", "/help/delivery-status", None),
+        (
+            "v1",
+            "2026-11-02 10:05:00",
+            "web:add_to_cart",
+            "/product/7",
+            hmac_hex(TEST_HASH_KEY.encode(), "v1@example.com"),
+        ),
+    ]
+    assert rows(con, "select source_row, reason from rejected_rows order by source_row") == [
+        (3, "unparseable timestamp: not a time"),
+        (4, "no customer identifier"),
+        (5, "missing event name"),
+    ]
+    assert rows(con, "select rows_read, rows_loaded, rows_duplicate, rows_rejected from loaded_files") == [
+        (5, 2, 0, 3)
+    ]
+    assert report.by_source()["site"]["read"] == 5
+
+
+def test_reloading_a_file_adds_nothing(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text("visitor,time,event\nv1,2026-11-02 10:00:00Z,page_view\n")
+    config = events_config(tmp_path)
+    con, _ = load(config)
+    before = rows(con, "select * from touchpoints")
+    report = load_sources(con, config)
+    assert [f.status for f in report.files] == ["skipped"]
+    assert rows(con, "select * from touchpoints") == before
+    assert rows(con, "select count(*) from loaded_files") == [(1,)]
+
+
+def test_overlapping_files_and_duplicate_ids_load_once(tmp_path: Path) -> None:
+    mapping = {**EVENTS_MAPPING, "event_id": "id"}
+    (tmp_path / "events_1.csv").write_text(
+        "id,visitor,time,event\ne1,v1,2026-11-02 10:00:00Z,page_view\ne1,v1,2026-11-02 10:00:00Z,page_view\n"
+    )
+    (tmp_path / "events_2.csv").write_text(
+        "id,visitor,time,event\ne1,v1,2026-11-02 10:00:00Z,page_view\ne2,v1,2026-11-02 10:01:00Z,purchase\n"
+    )
+    config = make_config(
+        tmp_path, sources=[{"name": "site", "kind": "events", "path": "events_*.csv", "columns": mapping}]
+    )
+    con, _ = load(config)
+    assert rows(con, "select touchpoint from touchpoints order by ts") == [
+        ("web:page_view",),
+        ("web:purchase",),
+    ]
+    assert rows(
+        con, "select rows_read, rows_loaded, rows_duplicate, rows_rejected from loaded_files order by file_id"
+    ) == [
+        (2, 1, 1, 0),
+        (2, 1, 1, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding", "delimiter"),
+    [
+        ("\ufeffvisitor;time;event\r\nv1;2026-11-02 10:00:00 UTC;café_view\r\n", "utf-8", None),
+        ("visitor|time|event\nv1|2026-11-02 10:00:00 UTC|café_view\n", "utf-8", "|"),
+        ("visitor;time;event\r\nv1;2026-11-02 10:00:00 UTC;café_view\r\n", "latin-1", ";"),
+    ],
+)
+def test_messy_csv_exports_load(tmp_path: Path, content: str, encoding: str, delimiter: str | None) -> None:
+    (tmp_path / "events.csv").write_bytes(content.encode(encoding))
+    extra = {"delimiter": delimiter} if delimiter else {}
+    con, report = load(events_config(tmp_path, **extra))
+    assert report.failures == []
+    assert rows(con, "select anonymous_id, ts::varchar, event_name, touchpoint from touchpoints") == [
+        ("v1", "2026-11-02 10:00:00", "café_view", "web:caf_view")
+    ]
+
+
+def test_naive_local_times_take_the_source_zone_across_dst(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text(
+        "visitor,time,event\n"
+        "v1,2026-10-24 12:00:00,a\n"  # CEST, UTC+2
+        "v1,2026-10-26 12:00:00,b\n"  # CET, UTC+1
+        "v1,2026-10-26 12:00:00+05:30,c\n"  # explicit offset wins
+    )
+    con, _ = load(events_config(tmp_path, time_zone="Europe/Berlin"))
+    assert rows(con, "select event_name, ts::varchar from touchpoints order by event_name") == [
+        ("a", "2026-10-24 10:00:00"),
+        ("b", "2026-10-26 11:00:00"),
+        ("c", "2026-10-26 06:30:00"),
+    ]
+
+
+def test_malformed_csv_rows_are_quarantined_with_line_numbers(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text(
+        "visitor,time,event\nv1,2026-11-02 10:00:00Z,a\nv2,2026-11-02 10:00:00Z,b,extra\nv3,2026-11-02 10:00:00Z,c\n"
+    )
+    con, _ = load(events_config(tmp_path))
+    assert rows(con, "select event_name, source_row from touchpoints order by source_row") == [
+        ("a", 1),
+        ("c", 3),
+    ]
+    reject = rows(con, "select source_row, raw, reason from rejected_rows")
+    assert len(reject) == 1
+    assert reject[0][:2] == (2, "v2,2026-11-02 10:00:00Z,b,extra")
+    assert reject[0][2].startswith("malformed CSV row")
+
+
+def test_missing_required_column_fails_naming_file_and_column(tmp_path: Path) -> None:
+    (tmp_path / "events.csv").write_text("visitor,event\nv1,a\n")
+    config = events_config(tmp_path)
+    con = connect(config.warehouse_path)
+    with pytest.raises(LoadError, match=r"events\.csv.*'time'"):
+        load_sources(con, config)
+    assert rows(con, "select count(*) from touchpoints") == [(0,)]
+    assert rows(con, "select count(*) from loaded_files") == [(0,)]
+
+
+def test_unreadable_and_missing_files_fail_clearly(tmp_path: Path) -> None:
+    (tmp_path / "events.parquet").write_bytes(b"PAR1 this is not parquet")
+    _con, report = load(events_config(tmp_path, path="events.parquet"))
+    assert "not a readable Parquet file" in (report.failures[0].error or "")
+    _, report = load(events_config(tmp_path, path="nothing_*.csv"))
+    assert "no file matches" in (report.failures[0].error or "")
+
+
+def test_gzip_and_parquet_inputs(tmp_path: Path) -> None:
+    text = "visitor,time,event\nv1,2026-11-02 10:00:00Z,a\n"
+    with gzip.open(tmp_path / "events.csv.gz", "wt") as handle:
+        handle.write(text)
+    con, report = load(events_config(tmp_path, path="events.csv.gz"))
+    assert report.failures == []
+    assert rows(con, "select event_name from touchpoints") == [("a",)]
+    con.close()
+    parquet_dir = tmp_path / "pq"
+    parquet_dir.mkdir()
+    duckdb.sql(
+        "copy (select 'v1' as visitor, timestamp '2026-11-02 10:00:00' as time, 'a' as event) "
+        f"to '{parquet_dir / 'events.parquet'}' (format parquet)"
+    )
+    con, report = load(events_config(parquet_dir, path="events.parquet"))
+    assert rows(con, "select anonymous_id, ts::varchar, touchpoint from touchpoints") == [
+        ("v1", "2026-11-02 10:00:00", "web:a")
+    ]
+
+
+def test_crm_links_hashed_identifiers_and_stores_no_pii(tmp_path: Path) -> None:
+    (tmp_path / "crm.csv").write_bytes(
+        "\ufeffcustomer_id;email;phone\r\nu1; Ann@Shop.COM ;(555) 010-1234\r\nu2;;\r\nu1; Ann@Shop.COM ;(555) 010-1234\r\n".encode()
+    )
+    config = make_config(
+        tmp_path,
+        sources=[
+            {
+                "name": "crm",
+                "kind": "crm",
+                "path": "crm.csv",
+                "delimiter": ";",
+                "columns": {"user_id": "customer_id"},
+            }
+        ],
+    )
+    con, _ = load(config)
+    key = TEST_HASH_KEY.encode()
+    assert rows(con, "select user_id_hash, email_hash, phone_hash from identities") == [
+        (hmac_hex(key, "u1"), hmac_hex(key, "ann@shop.com"), hmac_hex(key, "+15550101234"))
+    ]
+    assert rows(con, "select source_row, reason from rejected_rows") == [
+        (2, "fewer than two identifiers: nothing to link")
+    ]
+    assert rows(con, "select rows_read, rows_loaded, rows_duplicate, rows_rejected from loaded_files") == [
+        (3, 1, 1, 1)
+    ]
+    con.close()
+    blob = config.warehouse_path.read_bytes()
+    for secret in (b"Ann@Shop.COM", b"ann@shop.com", b"010-1234", b"5550101234"):
+        assert secret not in blob
