@@ -1,0 +1,70 @@
+"""Segments a session or journey can be filtered or broken down by.
+
+Segments are computed in SQL over ``session_touchpoints``; only the segment's *name* is
+chosen from this fixed list (never taken as SQL text), values are bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Level = Literal["session", "journey"]
+
+SEGMENT_SQL: dict[str, str] = {
+    # the device of the unit's first touchpoint that has one
+    "device": "coalesce(arg_min(device, {pos}) filter (where device is not null), 'unknown')",
+    "customer_type": "case when min(session_number) = 1 then 'new' else 'returning' end",
+    "first_channel": "arg_min(channel, {pos})",
+    "channels": "string_agg(distinct channel, '+' order by channel)",
+}
+SEGMENTS = tuple(SEGMENT_SQL)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A subset of sessions/journeys: by date range of their start, channel touched, segment."""
+
+    start: datetime | None = None
+    end: datetime | None = None  # exclusive
+    channel: str | None = None
+    segment: str | None = None
+    segment_value: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.segment is not None and self.segment not in SEGMENT_SQL:
+            raise ValueError(f"unknown segment {self.segment!r}; known: {', '.join(SEGMENTS)}")
+
+
+def unit_columns(level: Level) -> tuple[str, str]:
+    """(id column, position column) of a session or journey in session_touchpoints."""
+    if level == "session":
+        return "session_id", "step"
+    if level == "journey":
+        return "journey_id", "journey_step"
+    raise ValueError(f"level must be 'session' or 'journey', not {level!r}")
+
+
+def units_sql(level: Level, flt: Filter, segment: str | None) -> tuple[str, list[object]]:
+    """SQL selecting (unit_id, segment) of the units passing ``flt``, and its parameters."""
+    unit, pos = unit_columns(level)
+    seg_expr = SEGMENT_SQL[segment].format(pos=pos) if segment else "'all'"
+    having: list[str] = []
+    params: list[object] = []
+    if flt.start is not None:
+        having.append("min(ts) >= ?")
+        params.append(flt.start)
+    if flt.end is not None:
+        having.append("min(ts) < ?")
+        params.append(flt.end)
+    if flt.channel is not None:
+        having.append("bool_or(channel = ?)")
+        params.append(flt.channel)
+    if flt.segment is not None:
+        having.append(f"{SEGMENT_SQL[flt.segment].format(pos=pos)} = ?")
+        params.append(flt.segment_value)
+    sql = f"select {unit} as unit_id, {seg_expr} as segment from session_touchpoints group by {unit}" + (
+        f" having {' and '.join(having)}" if having else ""
+    )
+    return sql, params

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import duckdb
+import pytest
+
+from journey_mining.funnel import funnel
+from journey_mining.segments import Filter
+
+T0 = datetime(2026, 11, 2, 9, 0)
+STEPS = ["web:product", "web:add_to_cart", "web:begin_checkout", "web:purchase"]
+
+
+def session_touchpoints(sessions: dict[str, tuple[str, int, list[str]]]) -> duckdb.DuckDBPyConnection:
+    """sessions: id -> (device, session_number, touchpoints); one minute between steps."""
+    con = duckdb.connect()
+    con.execute(
+        "create table session_touchpoints (session_id varchar, journey_id varchar, session_number integer,"
+        " step integer, journey_step integer, ts timestamp, touchpoint varchar, channel varchar, device varchar)"
+    )
+    for sid, (device, number, path) in sessions.items():
+        for i, tp in enumerate(path, start=1):
+            con.execute(
+                "insert into session_touchpoints values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sid, "j" + sid, number, i, i, T0 + timedelta(minutes=i), tp, tp.split(":")[0], device],
+            )
+    return con
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    return session_touchpoints(
+        {
+            "s1": ("mobile", 1, ["web:home", "web:product", "web:add_to_cart", "web:begin_checkout", "web:purchase"]),
+            "s2": ("mobile", 2, ["web:product", "web:add_to_cart", "web:product", "web:add_to_cart"]),
+            "s3": ("desktop", 1, ["web:add_to_cart", "web:product", "web:begin_checkout"]),  # cart before product
+            "s4": ("desktop", 1, ["web:product", "chat:started", "web:add_to_cart", "web:begin_checkout"]),
+            "s5": ("desktop", 3, ["web:home"]),
+        }
+    )
+
+
+def test_counts_in_order_with_steps_between(con: duckdb.DuckDBPyConnection) -> None:
+    result = funnel(con, STEPS)
+    assert result["reached"].tolist() == [4, 3, 2, 1]
+    assert result["units_total"].tolist() == [5] * 4
+    assert result["dropped"].tolist() == [0, 1, 1, 1]
+    assert result["rate_from_previous"].tolist()[1:] == pytest.approx([3 / 4, 2 / 3, 1 / 2])
+    # s1: product at minute 2, cart at 3 -> 60 s; s2 60 s; s4 120 s (chat between)
+    assert result["median_seconds"].tolist()[1] == 60.0
+
+
+def test_breakdown_by_segment(con: duckdb.DuckDBPyConnection) -> None:
+    result = funnel(con, STEPS, segment="device").set_index(["segment", "step_number"])["reached"]
+    assert result["mobile"].tolist() == [2, 2, 1, 1]
+    assert result["desktop"].tolist() == [2, 1, 1, 0]
+
+
+def test_filter_by_segment_value_and_customer_type(con: duckdb.DuckDBPyConnection) -> None:
+    desktop = funnel(con, STEPS, where=Filter(segment="device", segment_value="desktop"))
+    assert desktop["reached"].tolist() == [2, 1, 1, 0]
+    new = funnel(con, STEPS, segment="customer_type").set_index(["segment", "step_number"])["reached"]
+    assert new["new"].tolist() == [3, 2, 2, 1]
+    assert new["returning"].tolist() == [1, 1, 0, 0]
+
+
+def test_unknown_segment_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown segment"):
+        Filter(segment="device; drop table x", segment_value="x")
