@@ -113,7 +113,7 @@ def test_messy_csv_exports_load(tmp_path: Path, content: str, encoding: str, del
     con, report = load(events_config(tmp_path, **extra))
     assert report.failures == []
     assert rows(con, "select anonymous_id, ts::varchar, event_name, touchpoint from touchpoints") == [
-        ("v1", "2026-11-02 10:00:00", "café_view", "web:caf_view")
+        ("v1", "2026-11-02 10:00:00", "café_view", "web:cafe_view")
     ]
 
 

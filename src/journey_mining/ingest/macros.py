@@ -24,7 +24,10 @@ _TIMESTAMP_MACROS = (
                then make_timestamp(cast(trim(s) as bigint))
           when regexp_matches(trim(s), '{_OFFSET_SUFFIX}')
                then coalesce(timezone('UTC', try_cast(trim(s) as timestamptz)),
-                             timezone('UTC', try_strptime(trim(s), '%a, %d %b %Y %H:%M:%S %z')))
+                             -- RFC 2822 (Twilio), also with the obsolete 'GMT'/'UTC' zone names
+                             timezone('UTC', try_strptime(
+                                 regexp_replace(trim(s), '\\s(UTC|GMT)$', ' +0000'),
+                                 ['%a, %d %b %Y %H:%M:%S %z', '%d %b %Y %H:%M:%S %z'])))
           else timezone('UTC', timezone(tz, try_cast(trim(s) as timestamp)))
         end)""",
     # Reason a parsed timestamp is unusable, or NULL when it is fine.
@@ -36,7 +39,7 @@ _TIMESTAMP_MACROS = (
                then 'timestamp out of range: ' || left(s, 60)
         end)""",
     """create or replace temp macro jm_slug(s) as (
-        nullif(trim(regexp_replace(lower(trim(s)), '[^a-z0-9]+', '_', 'g'), '_'), ''))""",
+        nullif(trim(regexp_replace(lower(strip_accents(trim(s))), '[^a-z0-9]+', '_', 'g'), '_'), ''))""",
 )
 
 
