@@ -1,34 +1,141 @@
 """The whole pipeline as plain functions: what the CLI, the Prefect flow and notebooks call.
 
-Each step opens the warehouse itself from the config (DuckDB allows one writer per file),
-so steps can run in separate processes or tasks.
+Each step takes the config and opens the warehouse itself (DuckDB allows one writer per
+file), so steps can run as separate tasks or processes. ``run_pipeline`` holds the run lock
+for the whole run and records it in the ``runs`` table.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from journey_mining.config import Config
+from journey_mining.headline import headline_numbers
 from journey_mining.ingest.loader import LoadReport, load_sources
+from journey_mining.journeys import build_journeys
+from journey_mining.runs import finish_run, previous_headlines, run_lock, start_run, utc_now
 from journey_mining.warehouse import open_warehouse
 
 
 @dataclass
 class RunSummary:
+    run_id: str
     config_fingerprint: str
     load: LoadReport
     tables: dict[str, int] = field(default_factory=dict)
+    headline: dict[str, Any] = field(default_factory=dict)
+    friction_findings: int = 0
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
+def new_run_id(config: Config, run_date: date | None) -> str:
+    """Sortable and unique: start time, run date and config fingerprint."""
+    stamp = utc_now().strftime("%Y%m%dT%H%M%S%f")
+    label = run_date.isoformat() if run_date else "all"
+    return f"{stamp}-{label}-{config.fingerprint()[:6]}"
+
+
 def load_step(config: Config, *, raise_on_failure: bool = True) -> LoadReport:
-    """Load every source's new files into the warehouse."""
+    """Load every source's new files into the warehouse (files seen before are skipped)."""
     with open_warehouse(config) as con:
         return load_sources(con, config, raise_on_failure=raise_on_failure)
 
 
-def run_pipeline(config: Config) -> RunSummary:
-    """Load, then build every derived table the installed steps provide."""
-    report = load_step(config)
-    return RunSummary(config.fingerprint(), report)
+def build_step(config: Config) -> dict[str, int]:
+    """Rebuild identities, sessions, journeys and marts from touchpoints, all or nothing."""
+    with open_warehouse(config) as con:
+        con.execute("begin transaction")
+        try:
+            counts = build_journeys(con, config)
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+        return counts
+
+
+def friction_step(config: Config) -> int:
+    """Detect and rank friction; returns the number of findings stored in ``friction``."""
+    from journey_mining.friction import detect_friction
+
+    with open_warehouse(config) as con:
+        con.execute("begin transaction")
+        try:
+            findings = detect_friction(con, config)
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+        return len(findings)
+
+
+def headline_step(config: Config) -> dict[str, Any]:
+    with open_warehouse(config) as con:
+        return headline_numbers(con)
+
+
+def dashboard_step(config: Config, run_id: str, manifest: dict[str, Any] | None = None) -> Path:
+    """Write this run's dashboard and refresh the index of past runs."""
+    from journey_mining.viz.dashboard import write_dashboard, write_index
+
+    out_dir = config.output_path / "dashboards"
+    with open_warehouse(config) as con:
+        history = previous_headlines(con, run_id, limit=1)
+        path = write_dashboard(
+            con, config, out_dir, run_id=run_id, previous=history[0] if history else None, manifest=manifest
+        )
+    write_index(out_dir)
+    return path
+
+
+def data_fingerprint(config: Config) -> str:
+    """Hash of the loaded files' checksums: same input files, same fingerprint."""
+    with open_warehouse(config) as con:
+        rows = con.execute("select sha256 from loaded_files order by sha256").fetchall()
+    return hashlib.sha256("".join(r[0] for r in rows).encode()).hexdigest()[:16]
+
+
+def run_pipeline(
+    config: Config,
+    *,
+    run_date: date | None = None,
+    wait_seconds: float = 0.0,
+    dashboard: bool = True,
+) -> RunSummary:
+    """Load, build, detect friction and write the dashboard, as one recorded run."""
+    run_id = new_run_id(config, run_date)
+    with run_lock(config, wait_seconds=wait_seconds):
+        with open_warehouse(config) as con:
+            start_run(con, config, run_id, run_date)
+        try:
+            report = load_step(config)
+            summary = RunSummary(run_id, config.fingerprint(), report)
+            summary.tables = build_step(config)
+            summary.friction_findings = friction_step(config)
+            summary.headline = headline_step(config)
+            if dashboard:
+                manifest = {
+                    "run_id": run_id,
+                    "run_date": run_date.isoformat() if run_date else None,
+                    "config_fingerprint": config.fingerprint(),
+                    "data_fingerprint": data_fingerprint(config),
+                    "load": report.by_source(),
+                    "tables": summary.tables,
+                }
+                summary.outputs["dashboard"] = dashboard_step(config, run_id, manifest)
+        except BaseException as err:
+            with open_warehouse(config) as con:
+                finish_run(con, run_id, status="failed", error=str(err)[:2000])
+            raise
+        with open_warehouse(config) as con:
+            counts = {
+                "load": report.by_source(),
+                "tables": summary.tables,
+                "friction": summary.friction_findings,
+            }
+            finish_run(con, run_id, status="success", counts=counts, headline=summary.headline)
+    return summary

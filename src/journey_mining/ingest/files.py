@@ -27,6 +27,10 @@ class SourceFileError(ValueError):
     """A file that cannot be read at all; the message names the file."""
 
 
+class SourceFileUnavailableError(SourceFileError):
+    """The file system failed us (permissions, vanished file): a retry may succeed."""
+
+
 @dataclass(frozen=True)
 class PreparedFile:
     original: Path
@@ -130,7 +134,7 @@ def prepare(path: Path, source: SourceConfig, scratch: Path) -> PreparedFile:
         size = path.stat().st_size
         checksum = sha256_of(path)
     except OSError as err:
-        raise SourceFileError(f"{path}: cannot read file ({err.strerror})") from None
+        raise SourceFileUnavailableError(f"{path}: cannot read file ({err.strerror})") from None
     fmt = infer_format(path, source.format)
     if fmt == "parquet" or (source.encoding in (None, "utf-8") and _is_clean_utf8(path)):
         return PreparedFile(path, path, checksum, size, fmt)

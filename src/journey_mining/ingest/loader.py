@@ -17,7 +17,13 @@ import duckdb
 
 from journey_mining.config import Config, SourceConfig
 from journey_mining.ingest.adapters import Adapter
-from journey_mining.ingest.files import PreparedFile, SourceFileError, prepare, source_files
+from journey_mining.ingest.files import (
+    PreparedFile,
+    SourceFileError,
+    SourceFileUnavailableError,
+    prepare,
+    source_files,
+)
 from journey_mining.ingest.macros import register_macros
 from journey_mining.ingest.registry import adapter_for
 from journey_mining.schema import TOUCHPOINT_COLUMNS
@@ -28,7 +34,15 @@ SEQ_ROW_SHIFT = 16
 
 
 class LoadError(RuntimeError):
-    """One or more files could not be loaded; each message names the file."""
+    """One or more files could not be loaded; each message names the file.
+
+    ``transient`` is true when every failure was an I/O problem (worth retrying), false
+    when any was bad data (retrying cannot help).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class FileResult:
     rows_rejected: int = 0
     touchpoints: int = 0
     error: str | None = None
+    transient: bool = False  # an I/O failure that a retry may fix
 
 
 @dataclass
@@ -101,7 +116,10 @@ def load_sources(
             for path in files:
                 report.files.append(load_file(con, config, source, path, Path(scratch)))
     if raise_on_failure and report.failures:
-        raise LoadError("\n".join(f.error or f.path for f in report.failures))
+        raise LoadError(
+            "\n".join(f.error or f.path for f in report.failures),
+            transient=all(f.transient for f in report.failures),
+        )
     return report
 
 
@@ -116,6 +134,8 @@ def load_file(
     try:
         adapter = adapter_for(source.kind)
         prepared = prepare(path, source, scratch)
+    except SourceFileUnavailableError as err:
+        return FileResult(source.name, str(path), "failed", error=str(err), transient=True)
     except SourceFileError as err:
         return FileResult(source.name, str(path), "failed", error=str(err))
     seen = con.execute(
