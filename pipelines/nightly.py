@@ -46,8 +46,8 @@ def retry_only_transient(task: Any, task_run: Any, state: Any) -> bool:
 
 
 @task(retries=3, retry_delay_seconds=[10, 60, 300], retry_condition_fn=retry_only_transient)
-def load_sources_task(config_path: str) -> dict[str, dict[str, int]]:
-    return load_step(load_config(config_path)).by_source()
+def load_sources_task(config_path: str, run_date: date | None) -> dict[str, dict[str, int]]:
+    return load_step(load_config(config_path), run_date=run_date).by_source()
 
 
 @task
@@ -92,7 +92,7 @@ def nightly(config_path: str = "data/sample/config.yaml", run_date: date | None 
         with open_warehouse(config) as con:
             start_run(con, config, run_id, run_date)
         try:
-            loaded = load_sources_task(config_path)
+            loaded = load_sources_task(config_path, run_date)
             tables = build_journeys_task(config_path)
             findings = detect_friction_task(config_path)
             headline = headline_task(config_path)

@@ -63,6 +63,11 @@ class SourceConfig(Strict):
         default_factory=dict,
         description="Canonical field -> column name in the file (CSV/Parquet kinds).",
     )
+    lookback_days: Annotated[int, Field(ge=0, le=31)] = Field(
+        default=0,
+        description="With a {date:...} placeholder in path, a dated run also reads this many "
+        "earlier days (exports re-delivered with late events).",
+    )
 
     @field_validator("time_zone")
     @classmethod
@@ -166,6 +171,11 @@ class IdentityConfig(Strict):
         default=3,
         description="An identifier seen with more distinct other identifiers of one type than "
         "this (a shop's switchboard number, a shared test account) is not used for linking.",
+    )
+    max_devices_per_identifier: Annotated[int, Field(ge=1)] = Field(
+        default=50,
+        description="Device (anonymous) ids are counted against this limit instead: one person "
+        "uses many browsers, apps and cleared cookies, so a user id seen with a few devices is normal.",
     )
     max_iterations: Annotated[int, Field(ge=1, le=1000)] = 50
 

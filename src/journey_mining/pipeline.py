@@ -39,10 +39,14 @@ def new_run_id(config: Config, run_date: date | None) -> str:
     return f"{stamp}-{label}-{config.fingerprint()[:6]}"
 
 
-def load_step(config: Config, *, raise_on_failure: bool = True) -> LoadReport:
-    """Load every source's new files into the warehouse (files seen before are skipped)."""
+def load_step(config: Config, *, run_date: date | None = None, raise_on_failure: bool = True) -> LoadReport:
+    """Load every source's new files into the warehouse (files seen before are skipped).
+
+    With ``run_date``, sources whose path has a ``{date:...}`` placeholder read that day's
+    files (plus their lookback days); other sources read every file they match.
+    """
     with open_warehouse(config) as con:
-        return load_sources(con, config, raise_on_failure=raise_on_failure)
+        return load_sources(con, config, run_date=run_date, raise_on_failure=raise_on_failure)
 
 
 def build_step(config: Config) -> dict[str, int]:
@@ -112,7 +116,7 @@ def run_pipeline(
         with open_warehouse(config) as con:
             start_run(con, config, run_id, run_date)
         try:
-            report = load_step(config)
+            report = load_step(config, run_date=run_date)
             summary = RunSummary(run_id, config.fingerprint(), report)
             summary.tables = build_step(config)
             summary.friction_findings = friction_step(config)

@@ -12,8 +12,10 @@ import codecs
 import glob
 import gzip
 import hashlib
+import re
 import shutil
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,11 +42,28 @@ class PreparedFile:
     format: str  # jsonl, parquet or csv
 
 
-def source_files(config: Config, source: SourceConfig) -> list[Path]:
+DATE_PLACEHOLDER = re.compile(r"\{date(?::([^}]*))?\}")
+
+
+def path_patterns(path: str, run_date: date | None, lookback_days: int = 0) -> list[str]:
+    """Expand ``{date:%Y%m%d}`` placeholders: the run's day (and lookback days), or any day."""
+    if not DATE_PLACEHOLDER.search(path):
+        return [path]
+    if run_date is None:
+        return [DATE_PLACEHOLDER.sub("*", path)]
+    days = [run_date - timedelta(days=n) for n in range(lookback_days, -1, -1)]
+    return [
+        DATE_PLACEHOLDER.sub(lambda m, day=day: day.strftime(m.group(1) or "%Y-%m-%d"), path) for day in days
+    ]
+
+
+def source_files(config: Config, source: SourceConfig, run_date: date | None = None) -> list[Path]:
     """The files a source's path or glob names, sorted for a deterministic load order."""
-    pattern = str(config.resolve(source.path))
-    matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())  # noqa: PTH207 -- absolute patterns
-    return matches
+    found: set[Path] = set()
+    for pattern in path_patterns(source.path, run_date, source.lookback_days):
+        absolute = str(config.resolve(pattern))
+        found.update(Path(p) for p in glob.glob(absolute, recursive=True) if Path(p).is_file())  # noqa: PTH207
+    return sorted(found)
 
 
 def infer_format(path: Path, declared: str | None) -> str:

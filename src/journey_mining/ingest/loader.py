@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -95,7 +96,11 @@ class LoadReport:
 
 
 def load_sources(
-    con: duckdb.DuckDBPyConnection, config: Config, *, raise_on_failure: bool = True
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    *,
+    run_date: date | None = None,
+    raise_on_failure: bool = True,
 ) -> LoadReport:
     """Load every configured source's new files; raise LoadError listing failed files."""
     register_macros(con, config.privacy)
@@ -103,7 +108,7 @@ def load_sources(
     report = LoadReport()
     with tempfile.TemporaryDirectory(prefix="jm-load-") as scratch:
         for source in config.sources:
-            files = source_files(config, source)
+            files = source_files(config, source, run_date)
             if not files:
                 report.files.append(
                     FileResult(
