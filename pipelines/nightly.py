@@ -22,6 +22,7 @@ from journey_mining.pipeline import (
     build_step,
     dashboard_step,
     data_fingerprint,
+    enforce_alerts,
     friction_step,
     headline_step,
     load_step,
@@ -61,8 +62,8 @@ def detect_friction_task(config_path: str) -> int:
 
 
 @task
-def headline_task(config_path: str) -> dict[str, Any]:
-    return headline_step(load_config(config_path))
+def headline_task(config_path: str, run_id: str) -> dict[str, Any]:
+    return headline_step(load_config(config_path), run_id)
 
 
 @task
@@ -95,7 +96,7 @@ def nightly(config_path: str = "data/sample/config.yaml", run_date: date | None 
             loaded = load_sources_task(config_path, run_date)
             tables = build_journeys_task(config_path)
             findings = detect_friction_task(config_path)
-            headline = headline_task(config_path)
+            headline = headline_task(config_path, run_id)
             manifest = {
                 "run_id": run_id,
                 "run_date": run_date.isoformat(),
@@ -106,6 +107,7 @@ def nightly(config_path: str = "data/sample/config.yaml", run_date: date | None 
             }
             dashboard = dashboard_task(config_path, run_id, manifest)
             publish_summary_task(config_path, run_id, headline, dashboard)
+            enforce_alerts(config, headline)
         except BaseException as err:
             with open_warehouse(config) as con:
                 finish_run(con, run_id, status="failed", error=str(err)[:2000])

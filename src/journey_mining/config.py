@@ -195,6 +195,36 @@ class FrictionConfig(Strict):
     )
 
 
+class ScheduleConfig(Strict):
+    """When the nightly flow runs (``pipelines/serve.py``; prefect.yaml keeps its own copy)."""
+
+    cron: Annotated[str, Field(pattern=r"^[0-9*/,\- ]+$")] = "0 3 * * *"
+    time_zone: str = "UTC"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}") from err
+        return value
+
+
+class AlertConfig(Strict):
+    """Friction regressions against the rolling baseline of previous successful runs."""
+
+    baseline_runs: Annotated[int, Field(ge=1, le=90)] = Field(
+        default=7, description="How many previous successful runs form the baseline."
+    )
+    max_relative_increase: Annotated[float, Field(gt=0)] = Field(
+        default=0.2, description="A rate up by more than this share of its baseline is a regression."
+    )
+    fail_run_on_regression: bool = Field(
+        default=False, description="Fail the run (so the scheduler alerts) when a regression is found."
+    )
+
+
 class FunnelConfig(Strict):
     steps: tuple[str, ...] = (
         "web:product",
@@ -220,6 +250,8 @@ class Config(Strict):
     cart_touchpoints: tuple[str, ...] = ("web:add_to_cart",)
     checkout_touchpoints: tuple[str, ...] = ("web:begin_checkout",)
     funnel: FunnelConfig = FunnelConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    alerts: AlertConfig = AlertConfig()
     friction: FrictionConfig = FrictionConfig()
 
     @model_validator(mode="after")

@@ -40,25 +40,26 @@ def headline_numbers(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "sessions": int(row["sessions"] or 0),
         "journeys": int(journeys),
         "conversion_rate": (row["converted_journeys"] / journeys) if journeys else None,
+        "cart_sessions": int(carts),
         "cart_abandonment_rate": (row["cart_sessions_unconverted"] / carts) if carts else None,
         "median_call_wait_seconds": row["median_call_wait_seconds"],
         "period_start": str(row["period_start"]) if row["period_start"] else None,
         "period_end": str(row["period_end"]) if row["period_end"] else None,
     }
-    numbers["escalation_rate"] = _escalation_rate(con)
+    numbers["escalation_rate"], numbers["help_visits"] = _escalation(con)
     return numbers
 
 
-def _escalation_rate(con: duckdb.DuckDBPyConnection) -> float | None:
+def _escalation(con: duckdb.DuckDBPyConnection) -> tuple[float | None, int]:
     """Share of help-page visits followed by chat or call (from the friction table)."""
     exists = con.execute(
         "select count(*) from information_schema.tables where table_name = 'friction'"
     ).fetchone()
     if not exists or not exists[0]:
-        return None
+        return None, 0
     row = con.execute(
         "select sum(affected), sum(base) from friction where kind = 'escalation' and segment = 'all'"
     ).fetchone()
     if not row or not row[1]:
-        return None
-    return float(row[0]) / float(row[1])
+        return None, 0
+    return float(row[0]) / float(row[1]), int(row[1])

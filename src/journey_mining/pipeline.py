@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from journey_mining.alerts import RegressionError, find_regressions
 from journey_mining.config import Config
 from journey_mining.headline import headline_numbers
 from journey_mining.ingest.loader import LoadReport, load_sources
@@ -77,9 +78,19 @@ def friction_step(config: Config) -> int:
         return len(findings)
 
 
-def headline_step(config: Config) -> dict[str, Any]:
+def headline_step(config: Config, run_id: str) -> dict[str, Any]:
+    """Headline numbers, with ``alerts``: regressions against the previous runs' baseline."""
     with open_warehouse(config) as con:
-        return headline_numbers(con)
+        numbers = headline_numbers(con)
+        history = previous_headlines(con, run_id, limit=config.alerts.baseline_runs)
+    numbers["alerts"] = [str(r) for r in find_regressions(numbers, history, config.alerts)]
+    return numbers
+
+
+def enforce_alerts(config: Config, headline: dict[str, Any]) -> None:
+    """Fail the run on a regression when configured, so the scheduler alerts the team."""
+    if config.alerts.fail_run_on_regression and headline.get("alerts"):
+        raise RegressionError("friction regression: " + "; ".join(headline["alerts"]))
 
 
 def dashboard_step(config: Config, run_id: str, manifest: dict[str, Any] | None = None) -> Path:
@@ -120,7 +131,7 @@ def run_pipeline(
             summary = RunSummary(run_id, config.fingerprint(), report)
             summary.tables = build_step(config)
             summary.friction_findings = friction_step(config)
-            summary.headline = headline_step(config)
+            summary.headline = headline_step(config, run_id)
             if dashboard:
                 manifest = {
                     "run_id": run_id,
@@ -131,6 +142,7 @@ def run_pipeline(
                     "tables": summary.tables,
                 }
                 summary.outputs["dashboard"] = dashboard_step(config, run_id, manifest)
+            enforce_alerts(config, summary.headline)
         except BaseException as err:
             with open_warehouse(config) as con:
                 finish_run(con, run_id, status="failed", error=str(err)[:2000])
