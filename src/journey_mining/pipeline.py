@@ -8,6 +8,7 @@ for the whole run and records it in the ``runs`` table.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from journey_mining.config import Config
 from journey_mining.headline import headline_numbers
 from journey_mining.ingest.loader import LoadReport, load_sources
 from journey_mining.journeys import build_journeys
+from journey_mining.report import friction_rows
 from journey_mining.runs import finish_run, previous_headlines, run_lock, start_run, utc_now
 from journey_mining.warehouse import open_warehouse
 
@@ -30,6 +32,7 @@ class RunSummary:
     tables: dict[str, int] = field(default_factory=dict)
     headline: dict[str, Any] = field(default_factory=dict)
     friction_findings: int = 0
+    top_friction: list[dict[str, Any]] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
@@ -87,6 +90,12 @@ def headline_step(config: Config, run_id: str) -> dict[str, Any]:
     return numbers
 
 
+def top_friction_step(config: Config, limit: int = 10) -> list[dict[str, Any]]:
+    """The top significant findings, ranked by estimated conversions lost."""
+    with open_warehouse(config) as con:
+        return friction_rows(con, limit=limit)
+
+
 def enforce_alerts(config: Config, headline: dict[str, Any]) -> None:
     """Fail the run on a regression when configured, so the scheduler alerts the team."""
     if config.alerts.fail_run_on_regression and headline.get("alerts"):
@@ -114,24 +123,37 @@ def data_fingerprint(config: Config) -> str:
     return hashlib.sha256("".join(r[0] for r in rows).encode()).hexdigest()[:16]
 
 
+def _quiet(step: str) -> None:
+    """Default progress reporter: says nothing."""
+
+
 def run_pipeline(
     config: Config,
     *,
     run_date: date | None = None,
     wait_seconds: float = 0.0,
     dashboard: bool = True,
+    progress: Callable[[str], None] = _quiet,
 ) -> RunSummary:
-    """Load, build, detect friction and write the dashboard, as one recorded run."""
+    """Load, build, detect friction and write the dashboard, as one recorded run.
+
+    ``progress`` is called with each step's name as it starts (the CLI prints it).
+    """
     run_id = new_run_id(config, run_date)
     with run_lock(config, wait_seconds=wait_seconds):
         with open_warehouse(config) as con:
             start_run(con, config, run_id, run_date)
         try:
+            progress("loading sources")
             report = load_step(config, run_date=run_date)
             summary = RunSummary(run_id, config.fingerprint(), report)
+            progress("stitching identities, building sessions, journeys and marts")
             summary.tables = build_step(config)
+            progress("detecting friction")
             summary.friction_findings = friction_step(config)
+            progress("computing headline numbers")
             summary.headline = headline_step(config, run_id)
+            summary.top_friction = top_friction_step(config)
             if dashboard:
                 manifest = {
                     "run_id": run_id,
@@ -141,6 +163,7 @@ def run_pipeline(
                     "load": report.by_source(),
                     "tables": summary.tables,
                 }
+                progress("writing the dashboard")
                 summary.outputs["dashboard"] = dashboard_step(config, run_id, manifest)
             enforce_alerts(config, summary.headline)
         except BaseException as err:
