@@ -29,11 +29,13 @@ HOLDER = textwrap.dedent(
 
 
 def hold_lock(tmp_path: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding the run lock for ``seconds`` (its pipe already read)."""
     process = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(tmp_path), str(seconds)], stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
-    assert process.stdout.readline().strip() == "locked"
+    with process.stdout:
+        assert process.stdout.readline().strip() == "locked"
     return process
 
 
