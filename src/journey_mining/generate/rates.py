@@ -41,7 +41,7 @@ class BehaviourRates:
     queue_by_weekday: dict[int, QueueProfile]
     cart_by_phone_probability: float
     repeat_by_topic: dict[str, float] = field(default_factory=dict)
-    repeat_default: float = 0.08
+    repeat_default: float = 0.06
     cart_by_phone_window_hours: float = 24.0
     escalation_window_minutes: float = 60.0
     repeat_window_days: float = 7.0
@@ -97,5 +97,5 @@ def planted_rates() -> BehaviourRates:
         escalation_by_help_page={**base.escalation_by_help_page, HELP_DELIVERY: 0.50},
         queue_by_weekday={**base.queue_by_weekday, MONDAY: MONDAY_QUEUE},
         cart_by_phone_probability=0.25,
-        repeat_by_topic={REFUND_STATUS: 0.55},
+        repeat_by_topic={REFUND_STATUS: 0.70},
     )
