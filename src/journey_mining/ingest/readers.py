@@ -9,23 +9,63 @@ parsing and validation live in the staging SQL, so every failure gets a reason t
 from __future__ import annotations
 
 import duckdb
+import numpy as np
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 
 from journey_mining.ingest.files import PreparedFile, SourceFileError
 
+LINE_BLOCK_BYTES = 64 << 20  # text handed to the engine at a time: memory stays bounded
+UNUSED_DELIMITER = "\x1f"  # ASCII unit separator: never in JSON text, so a line stays one field
+
 
 def read_json_lines(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> None:
-    """Newline-delimited JSON: one record per non-blank line, malformed lines kept as text."""
-    con.execute(
-        """create or replace temp table _raw as
-           select cast(n as bigint) as source_row, rtrim(line, chr(13)) as raw
-           from read_text(?), unnest(string_split(content, chr(10))) with ordinality as t(line, n)
-           where trim(rtrim(line, chr(13))) <> ''""",
-        [str(file.readable)],
+    """Newline-delimited JSON: one record per non-blank line, malformed lines kept as text.
+
+    Arrow's streaming CSV reader splits the file into lines in C++ blocks (one column, no
+    quoting, empty lines kept so ``source_row`` is the true line number); each block goes
+    to the engine as it comes, so a multi-gigabyte export never sits in memory at once.
+    A line holding the unused delimiter byte (never valid JSON) comes back through the
+    invalid-row handler and is rejected like any malformed line.
+    """
+    con.execute("create or replace temp table _raw (source_row bigint, raw varchar)")
+    odd_lines: list[tuple[int, str]] = []
+
+    def keep_odd_line(row: pa_csv.InvalidRow) -> str:
+        odd_lines.append((int(row.number), row.text))
+        return "skip"
+
+    reader = pa_csv.open_csv(
+        file.readable,
+        read_options=pa_csv.ReadOptions(column_names=["raw"], block_size=LINE_BLOCK_BYTES, use_threads=False),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=UNUSED_DELIMITER,
+            quote_char=False,
+            escape_char=False,
+            newlines_in_values=False,
+            ignore_empty_lines=False,
+            invalid_row_handler=keep_odd_line,
+        ),
+        convert_options=pa_csv.ConvertOptions(column_types={"raw": pa.string()}, strings_can_be_null=False),
     )
+    next_line = 1
+    for batch in reader:
+        numbers = np.arange(next_line, next_line + batch.num_rows + len(odd_lines), dtype=np.int64)
+        numbers = numbers[~np.isin(numbers, [n for n, _ in odd_lines])][: batch.num_rows]
+        next_line = int(numbers[-1]) + 1 if len(numbers) else next_line
+        con.register("_jm_line_batch", pa.table({"source_row": pa.array(numbers), "raw": batch.column(0)}))
+        try:
+            con.execute(
+                """insert into _raw select source_row, rtrim(raw, chr(13)) from _jm_line_batch
+                   where trim(rtrim(raw, chr(13))) <> ''"""
+            )
+        finally:
+            con.unregister("_jm_line_batch")
     con.execute(
         """create or replace temp table _read_rejects as
            select source_row, raw, 'malformed JSON' as reason from _raw where not json_valid(raw)"""
     )
+    con.executemany("insert into _read_rejects values (?, ?, 'malformed JSON')", [list(r) for r in odd_lines])
     con.execute("delete from _raw where not json_valid(raw)")
 
 
