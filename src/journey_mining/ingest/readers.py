@@ -65,7 +65,8 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> None:
         """create or replace temp table _read_rejects as
            select source_row, raw, 'malformed JSON' as reason from _raw where not json_valid(raw)"""
     )
-    con.executemany("insert into _read_rejects values (?, ?, 'malformed JSON')", [list(r) for r in odd_lines])
+    if odd_lines:
+        con.executemany("insert into _read_rejects values (?, ?, 'malformed JSON')", [list(r) for r in odd_lines])
     con.execute("delete from _raw where not json_valid(raw)")
 
 
