@@ -1,6 +1,6 @@
 """Backfill: the nightly flow for every day of a date range, oldest first.
 
-    python -m pipelines.backfill --config CONFIG --start 2026-11-01 --end 2026-11-14
+python -m pipelines.backfill --config CONFIG --start 2026-11-01 --end 2026-11-14
 """
 
 from __future__ import annotations

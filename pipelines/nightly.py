@@ -27,8 +27,9 @@ from journey_mining.pipeline import (
     headline_step,
     load_step,
     new_run_id,
+    top_friction_step,
 )
-from journey_mining.report import friction_rows, summary_markdown
+from journey_mining.report import format_source_counts, friction_rows, summary_markdown
 from journey_mining.runs import finish_run, run_lock, start_run, utc_now
 from journey_mining.warehouse import open_warehouse
 
@@ -116,7 +117,13 @@ def nightly(config_path: str = "data/sample/config.yaml", run_date: date | None 
             counts = {"load": loaded, "tables": tables, "friction": findings}
             finish_run(con, run_id, status="success", counts=counts, headline=headline)
     logger.info("dashboard: %s", dashboard)
-    return {"run_id": run_id, "dashboard": dashboard, "headline": headline, "load": loaded}
+    return {
+        "run_id": run_id,
+        "dashboard": dashboard,
+        "headline": headline,
+        "load": loaded,
+        "top_friction": top_friction_step(config),
+    }
 
 
 def main() -> None:
@@ -125,6 +132,10 @@ def main() -> None:
     parser.add_argument("--run-date", type=date.fromisoformat, default=None)
     args = parser.parse_args()
     result = nightly(config_path=args.config, run_date=args.run_date)
+    print(format_source_counts(result["load"]))
+    print()
+    print(summary_markdown(result["run_id"], result["headline"], result["top_friction"]))
+    print()
     print(f"dashboard: {result['dashboard']}")
 
 

@@ -10,27 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from journey_mining.config import load_config
-from journey_mining.ingest.loader import LoadReport
 from journey_mining.pipeline import RunSummary, dashboard_step, new_run_id, run_pipeline
-from journey_mining.report import summary_markdown
+from journey_mining.report import format_source_counts, summary_markdown
 from journey_mining.runs import run_lock
 
 SAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "data" / "sample" / "config.yaml"
-
-
-def format_load_report(report: LoadReport) -> str:
-    """Per-source counts: rows read = loaded + duplicate + rejected."""
-    header = (
-        f"{'source':<10} {'files':>5} {'skipped':>7} {'read':>8} {'loaded':>8} "
-        f"{'dup':>6} {'rejected':>8} {'touchpoints':>11}"
-    )
-    lines = [header, "-" * len(header)]
-    for source, t in report.by_source().items():
-        lines.append(
-            f"{source:<10} {t['files']:>5} {t['skipped']:>7} {t['read']:>8} {t['loaded']:>8} "
-            f"{t['duplicate']:>6} {t['rejected']:>8} {t['touchpoints']:>11}"
-        )
-    return "\n".join(lines)
 
 
 def _progress(step: str) -> None:
@@ -40,7 +24,7 @@ def _progress(step: str) -> None:
 def _print_summary(config_path: Path, summary: RunSummary) -> None:
     print(f"run {summary.run_id} (config {config_path}, fingerprint {summary.config_fingerprint})")
     print()
-    print(format_load_report(summary.load))
+    print(format_source_counts(summary.load.by_source()))
     print()
     marts = (f"{t}={n}" for t, n in summary.tables.items() if not t.startswith(("cfg_", "int_")))
     print(f"tables: {', '.join(marts)}")

@@ -80,3 +80,18 @@ def summary_markdown(run_id: str, headline: dict[str, Any], top: list[dict[str, 
     if alerts:
         lines += ["", "## What changed", ""] + [f"- {a}" for a in alerts]
     return "\n".join(lines)
+
+
+def format_source_counts(by_source: dict[str, dict[str, int]]) -> str:
+    """Per-source counts as a table: rows read = loaded + duplicate + rejected."""
+    header = (
+        f"{'source':<10} {'files':>5} {'skipped':>7} {'read':>8} {'loaded':>8} "
+        f"{'dup':>6} {'rejected':>8} {'touchpoints':>11}"
+    )
+    lines = [header, "-" * len(header)]
+    for source, t in by_source.items():
+        lines.append(
+            f"{source:<10} {t['files']:>5} {t['skipped']:>7} {t['read']:>8} {t['loaded']:>8} "
+            f"{t['duplicate']:>6} {t['rejected']:>8} {t['touchpoints']:>11}"
+        )
+    return "\n".join(lines)
