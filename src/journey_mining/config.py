@@ -181,18 +181,62 @@ class IdentityConfig(Strict):
 
 
 class FrictionConfig(Strict):
-    escalation_window_minutes: Annotated[float, Field(gt=0)] = 60
-    help_touchpoint_prefix: str = "web:help"
-    repeat_contact_window_days: Annotated[float, Field(gt=0)] = 7
-    cart_recovery_window_hours: Annotated[float, Field(gt=0)] = 24
-    long_wait_seconds: Annotated[float, Field(gt=0)] = 300
+    """Thresholds and touchpoint roles of friction detection (``journey_mining.friction``)."""
+
+    escalation_window_minutes: Annotated[float, Field(gt=0)] = Field(
+        default=60, description="A help visit followed by a contact this soon escalated."
+    )
+    help_touchpoint_prefix: str = Field(
+        default="web:help", description="Touchpoints starting with this are help pages."
+    )
+    escalation_channels: tuple[str, ...] = Field(
+        default=("chat", "call"), description="Contacts on these channels count as escalations."
+    )
+    contact_touchpoints: tuple[str, ...] = Field(
+        default=("chat:started", "call:queued", "call:answered"),
+        description="Touchpoints that open a support contact; one directly after another of "
+        "the same channel (queued, then answered) belongs to the same contact.",
+    )
+    contact_transfer_touchpoints: tuple[str, ...] = Field(
+        default=("call:transferred",),
+        description="After these, the next contact touchpoint is the same contact's next leg.",
+    )
+    abandoned_contact_touchpoints: tuple[str, ...] = Field(
+        default=("call:abandoned_in_queue",), description="A contact with one of these was abandoned."
+    )
+    repeat_contact_window_days: Annotated[float, Field(gt=0)] = Field(
+        default=7, description="Another contact on the same topic this soon is a repeat."
+    )
+    cart_recovery_window_hours: Annotated[float, Field(gt=0)] = Field(
+        default=24,
+        description="An abandoned cart is recovered by a conversion on another channel this "
+        "soon after the session's last touchpoint.",
+    )
+    long_wait_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=300, description="Queue or first-reply waits longer than this are long."
+    )
+    error_patterns: tuple[str, ...] = Field(
+        default=("error", "failed"), description="Touchpoints whose name contains one are errors."
+    )
     low_satisfaction_max: float = Field(default=2, description="Ratings at or below are low.")
+    time_zone: str = Field(
+        default="UTC", description="Zone of the weekday and hour breakdowns (waits, abandoned contacts)."
+    )
     min_support: Annotated[int, Field(ge=1)] = Field(
-        default=30, description="Below this many sessions nothing is reported as significant."
+        default=30, description="A finding with fewer units than this is never significant."
     )
     alpha: Annotated[float, Field(gt=0, lt=1)] = Field(
-        default=0.05, description="False discovery rate (Benjamini-Hochberg)."
+        default=0.05, description="False discovery rate (Benjamini-Hochberg, over all findings)."
     )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r}") from err
+        return value
 
 
 class ScheduleConfig(Strict):

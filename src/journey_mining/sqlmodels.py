@@ -68,8 +68,10 @@ def _strip_comments(sql: str) -> str:
 def materialise(con: duckdb.DuckDBPyConnection, model: Model) -> int:
     """Build one model as a table (replacing the old one atomically) and return its rows."""
     con.execute(f'create or replace table "{model.name}" as {model.sql}')
-    row = con.execute(f'select count(*) from "{model.name}"').fetchone()
-    return int(row[0]) if row else 0
+    # fetchall, not fetchone: DuckDB 2.0 keeps a partly fetched result open on the
+    # connection, and the caller's next con.sql()/register() would fail
+    rows = con.execute(f'select count(*) from "{model.name}"').fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> dict[str, int]:

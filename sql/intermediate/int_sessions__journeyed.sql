@@ -1,0 +1,79 @@
+-- grain: one row per session, numbered within its customer and placed in a journey; a
+--   journey ends with the session that contains a conversion, or when the next session
+--   starts more than inactivity_seconds after this one ended
+-- time column: session_start
+-- parameters: cfg_journey (inactivity_seconds)
+with ordered as (
+    select
+        s.*,
+        j.inactivity_seconds,
+        row_number() over customer_order as session_number,
+        lag(s.converted) over customer_order as previous_converted,
+        lag(s.session_end) over customer_order as previous_end
+    from int_sessions__aggregated as s
+    cross join cfg_journey as j
+    window customer_order as (partition by s.customer_key order by s.first_seq)
+),
+
+breaks as (
+    select
+        *,
+        case
+            when previous_end is null then 'first'
+            when previous_converted then 'conversion'
+            when round(epoch(session_start) - epoch(previous_end), 6) > inactivity_seconds
+                then 'inactivity'
+        end as journey_split_reason
+    from ordered
+),
+
+numbered as (
+    select
+        *,
+        cast(
+            sum(case when journey_split_reason is null then 0 else 1 end) over customer_order
+            as bigint
+        ) as journey_number,
+        max(case when journey_split_reason is not null then first_seq end) over customer_order
+            as journey_first_seq,
+        lead(journey_split_reason) over customer_order as next_journey_split_reason,
+        lead(first_seq) over customer_order as next_first_seq
+    from breaks
+    window customer_order as (partition by customer_key order by session_number)
+),
+
+final as (
+    select
+        customer_key || '-s' || cast(session_number as varchar) as session_id,
+        customer_key || '-j' || cast(journey_number as varchar) as journey_id,
+        customer_key,
+        segment_number,
+        length_part,
+        session_number,
+        journey_number,
+        session_start,
+        session_end,
+        duration_seconds,
+        touchpoints,
+        channels,
+        channel_count,
+        converted,
+        conversion_touchpoint,
+        conversion_ts,
+        reached_cart,
+        reached_checkout,
+        first_touchpoint,
+        last_touchpoint,
+        touchpoint_sequence,
+        split_reason,
+        journey_split_reason,
+        first_seq,
+        last_seq,
+        journey_first_seq,
+        next_first_seq is not null and next_journey_split_reason is null
+            as next_session_in_journey,
+        next_first_seq is null as is_last_session
+    from numbered
+)
+
+select * from final

@@ -1,0 +1,25 @@
+-- grain: one row per pair of identifiers seen together, per source and row kind: which
+--   row kind linked them, when first, how often, and whether the link was used (it is not
+--   when either side is a super-node); explains every merge behind a customer_key
+-- time column: first_seen (null for identity records)
+-- parameters: none
+with final as (
+    select
+        p.identifier_type_a,
+        p.identifier_a,
+        p.identifier_type_b,
+        p.identifier_b,
+        p.source,
+        p.row_kind,
+        p.first_seen,
+        p.row_count,
+        not (a.is_super_node or b.is_super_node) as used_for_linking,
+        a.customer_key
+    from int_identifier_pairs__extracted as p
+    inner join int_identifiers__stitched as a
+        on a.identifier_type = p.identifier_type_a and a.identifier = p.identifier_a
+    inner join int_identifiers__stitched as b
+        on b.identifier_type = p.identifier_type_b and b.identifier = p.identifier_b
+)
+
+select * from final

@@ -1,0 +1,50 @@
+-- grain: one row per (from_touchpoint, to_touchpoint) pair of consecutive steps inside
+--   journeys (across session boundaries), with '(start)' before each journey's first step
+--   and '(exit)' after its last
+-- time column: none (aggregated over all journeys); seconds are from one step to the next
+-- parameters: cfg_session (collapse_repeats, as in session_transitions)
+with steps as (
+    select t.*, s.collapse_repeats
+    from int_touchpoints__journeyed as t
+    cross join cfg_session as s
+),
+
+entries as (
+    select
+        '(start)' as from_touchpoint,
+        touchpoint as to_touchpoint,
+        customer_key,
+        cast(null as double) as seconds
+    from steps
+    where journey_step = 1
+),
+
+moves as (
+    select
+        touchpoint as from_touchpoint,
+        coalesce(next_journey_touchpoint, '(exit)') as to_touchpoint,
+        customer_key,
+        seconds_to_next_in_journey as seconds
+    from steps
+    where not (collapse_repeats and coalesce(next_journey_touchpoint = touchpoint, false))
+),
+
+edges as (
+    select * from entries
+    union all
+    select * from moves
+),
+
+final as (
+    select
+        from_touchpoint,
+        to_touchpoint,
+        count(*) as transitions,
+        count(distinct customer_key) as customers,
+        quantile_cont(seconds, 0.5) as median_seconds,
+        quantile_cont(seconds, 0.9) as p90_seconds
+    from edges
+    group by from_touchpoint, to_touchpoint
+)
+
+select * from final

@@ -1,0 +1,143 @@
+"""Transition tables, touchpoint statistics and the session_touchpoints mart, exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import pytest
+
+from journey_mining.journeys import build_journeys
+from tests.conftest import insert_touchpoints, make_config
+
+T0 = datetime(2026, 7, 1, 10)
+
+
+def steps(customer: str, start_hours: float, *pairs: tuple[float, str]) -> list[dict[str, Any]]:
+    """Touchpoints at start + seconds for one customer."""
+    start = T0 + timedelta(hours=start_hours)
+    return [
+        {"ts": start + timedelta(seconds=seconds), "touchpoint": touchpoint, "anonymous_id": customer}
+        for seconds, touchpoint in pairs
+    ]
+
+
+def two_customers() -> list[dict[str, Any]]:
+    return [
+        # a: A > B > B > C, then (next day, same journey) A
+        *steps("a", 0, (0, "web:a"), (10, "web:b"), (40, "web:b"), (100, "web:c")),
+        *steps("a", 24, (0, "web:a")),
+        # b: A > C, then A > C again two hours later
+        *steps("b", 0, (0, "web:a"), (20, "web:c")),
+        *steps("b", 2, (0, "web:a"), (30, "web:c")),
+    ]
+
+
+def transitions(con: duckdb.DuckDBPyConnection, table: str) -> dict[tuple[str, str], tuple[Any, ...]]:
+    rows = con.execute(
+        f"select from_touchpoint, to_touchpoint, transitions, customers, median_seconds, p90_seconds "
+        f"from {table}"
+    ).fetchall()
+    return {(row[0], row[1]): row[2:] for row in rows}
+
+
+def test_session_transitions_with_start_and_exit(warehouse, tmp_path) -> None:
+    insert_touchpoints(warehouse, two_customers())
+    build_journeys(warehouse, make_config(tmp_path))
+    assert transitions(warehouse, "session_transitions") == {
+        ("(start)", "web:a"): (4, 2, None, None),
+        ("web:a", "web:b"): (1, 1, 10.0, 10.0),
+        ("web:b", "web:b"): (1, 1, 30.0, 30.0),
+        ("web:b", "web:c"): (1, 1, 60.0, 60.0),
+        ("web:c", "(exit)"): (3, 2, None, None),
+        ("web:a", "web:c"): (2, 1, 25.0, pytest.approx(29.0)),
+        ("web:a", "(exit)"): (1, 1, None, None),
+    }
+
+
+def test_collapse_repeats_counts_a_run_once_timed_from_its_last_step(warehouse, tmp_path) -> None:
+    insert_touchpoints(warehouse, two_customers())
+    build_journeys(warehouse, make_config(tmp_path, session={"collapse_repeats": True}))
+    table = transitions(warehouse, "session_transitions")
+    assert ("web:b", "web:b") not in table
+    assert table[("web:a", "web:b")] == (1, 1, 10.0, 10.0)
+    assert table[("web:b", "web:c")] == (1, 1, 60.0, 60.0)
+
+
+def test_journey_transitions_cross_session_boundaries(warehouse, tmp_path) -> None:
+    insert_touchpoints(warehouse, two_customers())
+    build_journeys(warehouse, make_config(tmp_path))
+    table = transitions(warehouse, "journey_transitions")
+    assert table[("(start)", "web:a")] == (2, 2, None, None)
+    gaps = (2 * 3600.0 - 20, 24 * 3600.0 - 100)  # b: two hours later; a: the next day
+    median, p90 = sum(gaps) / 2, gaps[0] + 0.9 * (gaps[1] - gaps[0])
+    assert table[("web:c", "web:a")] == (2, 2, median, pytest.approx(p90))
+    assert table[("web:c", "(exit)")] == (1, 1, None, None)
+    assert table[("web:a", "(exit)")] == (1, 1, None, None)
+    assert sum(row[0] for key, row in table.items() if key[0] == "(start)") == 2
+
+
+def test_journey_transitions_restart_after_a_conversion(warehouse, tmp_path) -> None:
+    rows = steps("a", 0, (0, "web:a"), (10, "web:purchase")) + steps("a", 3, (0, "web:a"))
+    insert_touchpoints(warehouse, rows)
+    build_journeys(warehouse, make_config(tmp_path))
+    table = transitions(warehouse, "journey_transitions")
+    assert table[("web:purchase", "(exit)")][0] == 1
+    assert table[("(start)", "web:a")][0] == 2
+
+
+def test_touchpoint_stats(warehouse, tmp_path) -> None:
+    insert_touchpoints(warehouse, two_customers())
+    build_journeys(warehouse, make_config(tmp_path))
+    rows = warehouse.execute(
+        "select touchpoint, occurrences, sessions, customers, entries, exits, exit_rate "
+        "from touchpoint_stats order by touchpoint"
+    ).fetchall()
+    assert rows == [
+        ("web:a", 4, 4, 2, 4, 1, 0.25),
+        ("web:b", 2, 1, 1, 0, 0, 0.0),
+        ("web:c", 3, 3, 2, 0, 3, 1.0),
+    ]
+
+
+def test_session_touchpoints_mart(warehouse, tmp_path) -> None:
+    rows = [
+        {
+            "ts": T0,
+            "touchpoint": "web:help",
+            "anonymous_id": "c",
+            "user_id_hash": "u",
+            "page": "/help/returns",
+            "device": "mobile",
+        },
+        {
+            "ts": T0 + timedelta(seconds=90),
+            "touchpoint": "chat:started",
+            "user_id_hash": "u",
+            "wait_seconds": 45.0,
+            "topic": "returns",
+        },
+        {
+            "ts": T0 + timedelta(seconds=400),
+            "touchpoint": "chat:closed",
+            "user_id_hash": "u",
+            "outcome": "resolved",
+            "satisfaction": 2.0,
+        },
+    ]
+    insert_touchpoints(warehouse, rows)
+    build_journeys(warehouse, make_config(tmp_path))
+    got = warehouse.execute(
+        "select step, journey_step, touchpoint, channel, device, page, wait_seconds, outcome, topic, "
+        "satisfaction, next_touchpoint, seconds_to_next from session_touchpoints order by step"
+    ).fetchall()
+    assert got == [
+        (1, 1, "web:help", "web", "mobile", "/help/returns", None, None, None, None, "chat:started", 90.0),
+        (2, 2, "chat:started", "chat", None, None, 45.0, None, "returns", None, "chat:closed", 310.0),
+        (3, 3, "chat:closed", "chat", None, None, None, "resolved", None, 2.0, None, None),
+    ]
+    ids = warehouse.execute(
+        "select distinct session_id, journey_id, customer_key from session_touchpoints"
+    ).fetchall()
+    assert len(ids) == 1
