@@ -1,0 +1,88 @@
+"""drop_off: touchpoints where sessions end without a conversion more often than elsewhere.
+
+Unit: sessions. For a non-conversion touchpoint T, ``base`` = sessions that reached T
+before their first conversion (or never converted); ``affected`` = those that ended at T
+without converting (their exit: equals ``touchpoint_stats.exits`` of T minus exits after a
+conversion). Baseline: the pooled exits / sessions of the other non-conversion touchpoints
+of T's channel (a session reaching several of them counts in each).
+
+conversions_lost = max(affected - baseline_rate * base, 0) * c, where c is the
+conversion rate of the sessions that continued from T (reached T, did not end there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from journey_mining.friction.common import (
+    SESSION_FACTS,
+    against,
+    candidates,
+    empty_candidates,
+    examples,
+    lost,
+    outcome_gap,
+    percent,
+    pool_others,
+    query,
+)
+
+KIND = "drop_off"
+
+SQL = f"""
+with {SESSION_FACTS},
+
+reached as (
+    select
+        t.touchpoint,
+        min(t.channel) as channel,
+        t.session_id,
+        min(s.journey_id) as journey_id,
+        bool_or(s.first_conversion_step is not null) as converted,
+        bool_or(s.first_conversion_step is null and s.last_touchpoint = t.touchpoint) as exited
+    from session_touchpoints as t
+    inner join session_facts as s on s.session_id = t.session_id
+    where not t.is_conversion
+        and (s.first_conversion_step is null or t.step < s.first_conversion_step)
+    group by t.touchpoint, t.session_id
+)
+
+select
+    touchpoint,
+    min(channel) as channel,
+    count(*) as base,
+    count(*) filter (where exited) as affected,
+    count(*) filter (where converted) as unaffected_converted,
+    {examples("exited")} as example_ids
+from reached
+group by touchpoint
+"""
+
+
+def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
+    """One candidate per non-conversion touchpoint, against its channel's other touchpoints."""
+    frame = query(con, SQL, parameters)
+    if frame.empty:
+        return empty_candidates()
+    frame = pool_others(frame, ["channel"])
+    # sessions that ended at T never converted: their conversion rate is 0
+    frame["loss_probability"] = outcome_gap(
+        frame["affected"], frame["base"], frame["affected"] * 0, frame["unaffected_converted"]
+    )
+    return candidates(
+        frame.assign(location=frame["touchpoint"]),
+        kind=KIND,
+        segment="all",
+        segment_value="all",
+        unit="sessions",
+    )
+
+
+def explain(row: dict[str, Any]) -> str:
+    return (
+        f"{percent(row['rate'])} of {row['base']:,} sessions that reached {row['touchpoint']} ended there "
+        f"without converting{against(row, 'at other ' + str(row['channel']) + ' touchpoints')}{lost(row)}."
+    )

@@ -1,0 +1,104 @@
+"""low_satisfaction: touchpoints after which customers rate their experience poorly.
+
+Unit: journeys that have touchpoint T and a rating (a ``satisfaction`` value) after it;
+the rating that counts is the first one after T's first occurrence in the journey. It
+is *low* at or below ``low_satisfaction_max``. Each touchpoint is compared with the pooled
+other touchpoints (a journey counts once under each touchpoint it has before its rating).
+
+conversions_lost = max(affected - baseline_rate * base, 0) * max(c_ok - c_low, 0), c_*
+being the conversion rates after T (later in the journey) of T's journeys with a
+rating above / at or below the threshold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from journey_mining.friction.common import (
+    JOURNEY_FACTS,
+    against,
+    candidates,
+    empty_candidates,
+    examples,
+    lost,
+    outcome_gap,
+    percent,
+    pool_others,
+    query,
+)
+
+KIND = "low_satisfaction"
+
+SQL = f"""
+with {JOURNEY_FACTS},
+
+ratings as (
+    select journey_id, journey_step, satisfaction
+    from session_touchpoints
+    where satisfaction is not null
+),
+
+firsts as (
+    select journey_id, touchpoint, min(channel) as channel, min(journey_step) as first_step
+    from session_touchpoints
+    group by journey_id, touchpoint
+),
+
+rated as (
+    select
+        f.journey_id, f.touchpoint, f.channel, f.first_step,
+        min_by(r.satisfaction, r.journey_step) as rating
+    from firsts as f
+    inner join ratings as r on r.journey_id = f.journey_id and r.journey_step > f.first_step
+    group by f.journey_id, f.touchpoint, f.channel, f.first_step
+),
+
+flagged as (
+    select
+        r.*,
+        r.rating <= $low_satisfaction_max as low,
+        coalesce(j.last_conversion_step > r.first_step, false) as converted
+    from rated as r
+    left join journey_facts as j on j.journey_id = r.journey_id
+)
+
+select
+    touchpoint,
+    min(channel) as channel,
+    count(*) as base,
+    count(*) filter (where low) as affected,
+    count(*) filter (where low and converted) as affected_converted,
+    count(*) filter (where not low and converted) as unaffected_converted,
+    {examples("low")} as example_ids
+from flagged
+group by touchpoint
+"""
+
+
+def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
+    """One candidate per touchpoint followed by ratings, against the other touchpoints."""
+    frame = query(con, SQL, parameters)
+    if frame.empty:
+        return empty_candidates()
+    frame = pool_others(frame.assign(family=KIND), ["family"])
+    frame["loss_probability"] = outcome_gap(
+        frame["affected"], frame["base"], frame["affected_converted"], frame["unaffected_converted"]
+    )
+    return candidates(
+        frame.assign(location=frame["touchpoint"]),
+        kind=KIND,
+        segment="all",
+        segment_value="all",
+        unit="journeys",
+        detail=f"{parameters['low_satisfaction_max']:g}",
+    )
+
+
+def explain(row: dict[str, Any]) -> str:
+    return (
+        f"{percent(row['rate'])} of {row['base']:,} ratings after {row['touchpoint']} were {row['detail']} "
+        f"or lower{against(row, 'after other touchpoints')}{lost(row)}."
+    )
