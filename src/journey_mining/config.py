@@ -189,6 +189,10 @@ class FrictionConfig(Strict):
     help_touchpoint_prefix: str = Field(
         default="web:help", description="Touchpoints starting with this are help pages."
     )
+    drop_off_channels: tuple[str, ...] = Field(
+        default=("web", "app"),
+        description="Channels tested for drop-off; contacts (a resolved chat) end sessions by nature.",
+    )
     escalation_channels: tuple[str, ...] = Field(
         default=("chat", "call"), description="Contacts on these channels count as escalations."
     )

@@ -149,6 +149,7 @@ def sql_parameters(config: Config) -> dict[str, Any]:
     contact_channels = sorted({t.split(":", 1)[0] for t in friction.contact_touchpoints})
     return {
         "help_prefix": friction.help_touchpoint_prefix,
+        "drop_off_channels": list(friction.drop_off_channels),
         "escalation_channels": list(friction.escalation_channels),
         "escalation_window_seconds": friction.escalation_window_minutes * 60,
         "contact_touchpoints": list(friction.contact_touchpoints),

@@ -4,7 +4,9 @@ Unit: sessions. For a non-conversion touchpoint T, ``base`` = sessions that reac
 before their first conversion (or never converted); ``affected`` = those that ended at T
 without converting (their exit: equals ``touchpoint_stats.exits`` of T minus exits after a
 conversion). Baseline: the pooled exits / sessions of the other non-conversion touchpoints
-of T's channel (a session reaching several of them counts in each).
+of T's channel (a session reaching several of them counts in each). Only channels in
+``friction.drop_off_channels`` (default web, app) are tested: a resolved chat or an ended
+call closes a session by nature, so an exit there is not a drop-off.
 
 conversions_lost = max(affected - baseline_rate * base, 0) * c, where c is the
 conversion rate of the sessions that continued from T (reached T, did not end there).
@@ -46,6 +48,7 @@ reached as (
     from session_touchpoints as t
     inner join session_facts as s on s.session_id = t.session_id
     where not t.is_conversion
+        and list_contains($drop_off_channels, t.channel)
         and (s.first_conversion_step is null or t.step < s.first_conversion_step)
     group by t.touchpoint, t.session_id
 )
