@@ -1,0 +1,1 @@
+"""Charts and the stakeholder dashboard, drawn from the marts and the friction table."""

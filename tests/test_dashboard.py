@@ -1,0 +1,234 @@
+"""The run dashboard: one self-contained, escaped, atomically written HTML file per run."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from journey_mining.config import Config
+from journey_mining.journeys import build_journeys
+from journey_mining.viz import dashboard
+from journey_mining.viz.dashboard import dashboard_figures, read_headline, write_dashboard, write_index
+from tests.conftest import insert_touchpoints, make_config
+
+T0 = datetime(2026, 11, 2, 9)
+EVIL_SCRIPT = "<script>window.__pwned=1</script>"
+EVIL_IMG = "<img src=x onerror=window.__pwned=1>"
+EVIL_TOUCHPOINT = f"web:{EVIL_SCRIPT}"
+EVIL_DEVICE = EVIL_IMG
+
+FRICTION_DDL = """
+create or replace table friction (
+    finding_id integer, rank integer, kind varchar, location varchar, touchpoint varchar, channel varchar,
+    segment varchar, segment_value varchar, unit varchar, affected bigint, base bigint, rate double,
+    rate_ci_low double, rate_ci_high double, baseline_rate double, lift double, lift_ci_low double,
+    lift_ci_high double, test varchar, p_value double, q_value double, significant boolean,
+    conversions_lost double, recovered double, example_ids varchar[], explanation varchar
+)"""
+
+
+def _customer(n: int, device: str, path: list[tuple[float, str]], **extra: Any) -> list[dict[str, Any]]:
+    rows = []
+    for minutes, touchpoint in path:
+        row: dict[str, Any] = {
+            "ts": T0 + timedelta(days=n % 5, minutes=minutes),
+            "touchpoint": touchpoint,
+            "anonymous_id": f"anon-{n}",
+            "device": device if touchpoint.startswith("web:") else None,
+        }
+        if touchpoint == "chat:rated":
+            row["satisfaction"] = extra.get("rating", 3)
+        if touchpoint == "call:queued":
+            row["wait_seconds"] = extra.get("wait", 120)
+        rows.append(row)
+    return rows
+
+
+def build_warehouse(con: duckdb.DuckDBPyConnection, base_dir: Path) -> Config:
+    """A small warehouse through the real pipeline, with hostile names and a friction table."""
+    rows: list[dict[str, Any]] = []
+    shop = [(0, "web:home"), (1, "web:product"), (2, "web:add_to_cart"), (3, "web:purchase")]
+    browse = [(0, "web:home"), (1, "web:product"), (2, "web:add_to_cart")]
+    helped = [(0, "web:help:delivery-status"), (5, "chat:started"), (6, "chat:rated")]
+    for n in range(12):
+        device = "mobile" if n % 3 else "desktop"
+        rows += _customer(n, device, shop if n % 4 == 0 else browse)
+        rows += _customer(100 + n, device, helped, rating=1 + n % 5)
+    rows += _customer(200, "mobile", [(0, EVIL_TOUCHPOINT), (1, "web:product")])
+    rows += _customer(201, EVIL_DEVICE, [(0, "web:home"), (1, EVIL_TOUCHPOINT)])
+    rows += _customer(
+        202, "desktop", [(0, "web:help:contact-us"), (4, "call:queued"), (6, "call:order_placed")]
+    )
+    insert_touchpoints(con, rows)
+    config = make_config(base_dir)
+    build_journeys(con, config)
+    con.execute(FRICTION_DDL)
+    con.execute(
+        "insert into friction values"
+        " (1, 1, 'exit', 'web:add_to_cart', 'web:add_to_cart', 'web', 'all', null, 'session', 9, 12,"
+        "  0.75, 0.5, 0.9, 0.3, 2.5, 1.5, 3.5, 'fisher', 0.001, 0.004, true, 4.2, null, ['x'],"
+        "  'Three in four carts are abandoned.'),"
+        " (2, 2, 'exit', ?, ?, 'web', 'device', ?, 'session', 2, 2, 1.0, 0.3, 1.0, 0.3, 3.3, 1.0, 5.0,"
+        "  'fisher', 0.001, 0.004, true, 1.0, null, null, ?)",
+        [EVIL_TOUCHPOINT, EVIL_TOUCHPOINT, EVIL_DEVICE, f"Visitors of {EVIL_SCRIPT} leave {EVIL_IMG}"],
+    )
+    return config
+
+
+@pytest.fixture
+def config(warehouse: duckdb.DuckDBPyConnection, tmp_path: Path) -> Config:
+    return build_warehouse(warehouse, tmp_path)
+
+
+def test_one_self_contained_file_per_run_with_its_headline(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
+) -> None:
+    out = tmp_path / "dashboards"
+    path = write_dashboard(warehouse, config, out, run_id="20261124-a", manifest={"run_id": "20261124-a"})
+    assert path == out / "dashboard-20261124-a.html"
+    text = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 6_000_000
+    # nothing is fetched: no external script, stylesheet, image, frame or font
+    assert not re.search(r"<(script|img|iframe|embed|object|source)\b[^>]*\bsrc\s*=", text, re.I)
+    assert not re.search(r"<link\b", text, re.I)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", text, re.I)
+    assert "default-src 'none'" in text
+    assert text.count("plotly.js v") == 1  # embedded once
+    for heading in ("Journey map", "Funnel", "Where customers get stuck", "Channels", "Satisfaction"):
+        assert heading in text
+    assert "Definitions used" in text
+    assert "a gap longer than 30 minutes" in text
+    assert "Run manifest" in text
+    record = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert record["run_id"] == "20261124-a"
+    assert record["headline"]["sessions"] > 0
+    assert read_headline(out, "20261124-a") == record["headline"]
+
+
+def test_data_text_is_escaped_and_ids_are_not_shown(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
+) -> None:
+    text = write_dashboard(warehouse, config, tmp_path, run_id="r1").read_text(encoding="utf-8")
+    assert EVIL_SCRIPT not in text
+    assert EVIL_IMG not in text
+    assert "window.__pwned=1" in text  # the payload is there, but only as text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=window.__pwned=1&gt;" in text
+    # chart JSON cannot close its script element; labels inside are escaped for Plotly
+    labels = set()
+    for blob in re.findall(r'<script type="application/json" id="fig-\d+">(.*?)</script>', text, re.S):
+        assert "</" not in blob
+        for trace in json.loads(blob)["data"]:
+            labels.update(trace.get("node", {}).get("label", []))
+    assert "web:&lt;script&gt;window.__pwned=1&lt;/script&gt; ⚠" in labels
+    keys = warehouse.execute(
+        "select distinct customer_key, session_id, journey_id from session_touchpoints"
+    ).fetchall()
+    for customer_key, session_id, journey_id in keys:
+        assert customer_key not in text
+        assert session_id not in text
+        assert journey_id not in text
+    assert "anon-1" not in text
+
+
+def test_changes_since_the_previous_run(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
+) -> None:
+    first = write_dashboard(warehouse, config, tmp_path, run_id="r1")
+    assert "No earlier run to compare with." in first.read_text(encoding="utf-8")
+    previous = json.loads(first.with_suffix(".json").read_text(encoding="utf-8"))
+    previous["headline"]["sessions"] -= 10
+    previous["headline"]["conversion_rate"] -= 0.05
+    text = write_dashboard(warehouse, config, tmp_path, run_id="r2", previous=previous).read_text(
+        encoding="utf-8"
+    )
+    assert '<div class="delta flat">+10 (' in text
+    assert '<div class="delta good">+5.0 pp</div>' in text
+    # the bare headline dict (as the runs table stores it) works too
+    text = write_dashboard(warehouse, config, tmp_path, run_id="r3", previous=previous["headline"]).read_text(
+        encoding="utf-8"
+    )
+    assert '<div class="delta good">+5.0 pp</div>' in text
+
+
+def test_segment_views_are_prerendered_behind_a_select(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
+) -> None:
+    text = write_dashboard(warehouse, config, tmp_path, run_id="r1").read_text(encoding="utf-8")
+    options = re.findall(r'<option value="(seg-\d+)"[^>]*>([^<]*)</option>', text)
+    labels = [label for _, label in options]
+    assert labels[0].startswith("All sessions")
+    assert any(label.startswith("Device: mobile") for label in labels)
+    assert any(label.startswith("Customer: new") for label in labels)
+    assert any("&lt;img src=x" in label for label in labels)
+    views = re.findall(r'<div data-segment="(seg-\d+)"( hidden)?>', text)
+    assert [key for key, _ in views] == [key for key, _ in options]
+    assert [bool(hidden) for _, hidden in views] == [False] + [True] * (len(views) - 1)
+
+
+def test_atomic_write_keeps_the_previous_file_when_writing_fails(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_dashboard(warehouse, config, tmp_path, run_id="r1")
+    before = path.read_bytes()
+    before_json = path.with_suffix(".json").read_bytes()
+    written: list[int] = []
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        # by now the head with plotly.js has been written to the temp file
+        written.extend(p.stat().st_size for p in tmp_path.glob(".dashboard-r1.html.*.tmp"))
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(dashboard, "_friction_section", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_dashboard(warehouse, config, tmp_path, run_id="r1")
+    assert written
+    assert written[0] > 1_000_000
+    assert path.read_bytes() == before
+    assert path.with_suffix(".json").read_bytes() == before_json
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_index_links_runs_newest_first(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
+) -> None:
+    for run_id in ("r1", "r2"):
+        write_dashboard(warehouse, config, tmp_path, run_id=run_id)
+    record = tmp_path / "dashboard-r1.json"
+    old = json.loads(record.read_text(encoding="utf-8"))
+    old["generated_at"] = "2020-01-01T00:00:00+00:00"
+    record.write_text(json.dumps(old), encoding="utf-8")
+    index = write_index(tmp_path).read_text(encoding="utf-8")
+    assert index.index('href="dashboard-r2.html"') < index.index('href="dashboard-r1.html"')
+
+
+def test_run_id_must_be_a_plain_file_name(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="run_id"):
+        write_dashboard(warehouse, config, tmp_path, run_id="../escape")
+
+
+def test_figures_for_notebooks(warehouse: duckdb.DuckDBPyConnection, config: Config) -> None:
+    figures = dashboard_figures(warehouse, config)
+    assert set(figures) == {"sankey", "funnel", "channel_mix", "cross_channel", "satisfaction", "friction"}
+    assert figures["sankey"].data[0].type == "sankey"
+    funnel_trace = figures["funnel"].data[0]
+    assert list(funnel_trace.x) == [13, 12, 0, 0]  # product, cart, checkout (none in the data), purchase
+
+
+def test_without_friction_or_ratings_the_sections_say_so(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
+) -> None:
+    warehouse.execute("drop table friction")
+    warehouse.execute("update session_touchpoints set satisfaction = null")
+    text = write_dashboard(warehouse, config, tmp_path, run_id="r1").read_text(encoding="utf-8")
+    assert "The friction analysis did not run" in text
+    assert "No satisfaction ratings in this data." in text
+    assert set(dashboard_figures(warehouse, config)) == {"sankey", "funnel", "channel_mix", "cross_channel"}
