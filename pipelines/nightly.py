@@ -21,12 +21,12 @@ from journey_mining.ingest.loader import LoadError
 from journey_mining.pipeline import (
     build_step,
     dashboard_step,
-    data_fingerprint,
     enforce_alerts,
     friction_step,
     headline_step,
     load_step,
     new_run_id,
+    run_manifest,
     top_friction_step,
 )
 from journey_mining.report import format_source_counts, friction_rows, summary_markdown
@@ -68,6 +68,13 @@ def headline_task(config_path: str, run_id: str) -> dict[str, Any]:
 
 
 @task
+def manifest_task(
+    config_path: str, run_id: str, run_date: date, tables: dict[str, int], headline: dict[str, Any]
+) -> dict[str, Any]:
+    return run_manifest(load_config(config_path), run_id, run_date, tables, headline)
+
+
+@task
 def dashboard_task(config_path: str, run_id: str, manifest: dict[str, Any]) -> str:
     return str(dashboard_step(load_config(config_path), run_id, manifest))
 
@@ -98,14 +105,7 @@ def nightly(config_path: str = "data/sample/config.yaml", run_date: date | None 
             tables = build_journeys_task(config_path)
             findings = detect_friction_task(config_path)
             headline = headline_task(config_path, run_id)
-            manifest = {
-                "run_id": run_id,
-                "run_date": run_date.isoformat(),
-                "config_fingerprint": config.fingerprint(),
-                "data_fingerprint": data_fingerprint(config),
-                "load": loaded,
-                "tables": tables,
-            }
+            manifest = manifest_task(config_path, run_id, run_date, tables, headline)
             dashboard = dashboard_task(config_path, run_id, manifest)
             publish_summary_task(config_path, run_id, headline, dashboard)
             enforce_alerts(config, headline)

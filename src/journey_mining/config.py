@@ -313,7 +313,7 @@ class Config(Strict):
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
         candidate = Path(path)
-        return candidate if candidate.is_absolute() else self.base_dir / candidate
+        return (candidate if candidate.is_absolute() else self.base_dir / candidate).resolve()
 
     @property
     def warehouse_path(self) -> Path:

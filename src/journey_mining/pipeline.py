@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from journey_mining import __version__
 from journey_mining.alerts import RegressionError, find_regressions
 from journey_mining.config import Config
 from journey_mining.headline import headline_numbers
@@ -116,6 +117,61 @@ def dashboard_step(config: Config, run_id: str, manifest: dict[str, Any] | None 
     return path
 
 
+IDENTITY_STATS_SQL = """
+select
+    (select count(*) from identity_map) as identifiers,
+    (select count(*) from identity_groups) as customers,
+    (select count(*) from identity_groups where identifiers > 1) as customers_with_linked_identifiers,
+    (select max(identifiers) from identity_groups) as largest_group,
+    (select count(*) from identity_super_nodes) as super_nodes_not_linked
+"""
+
+
+def identity_stats(config: Config) -> dict[str, int]:
+    """How identity stitching merged identifiers: for the run manifest."""
+    with open_warehouse(config) as con:
+        cursor = con.execute(IDENTITY_STATS_SQL)
+        names = [d[0] for d in cursor.description]
+        return {n: int(v or 0) for n, v in zip(names, cursor.fetchone() or (), strict=True)}
+
+
+def run_manifest(
+    config: Config,
+    run_id: str,
+    run_date: date | None,
+    tables: dict[str, int],
+    headline: dict[str, Any],
+    load: LoadReport | None = None,
+) -> dict[str, Any]:
+    """What the dashboard embeds: parameters, data fingerprint, counts, identity merges, alerts.
+
+    ``load`` is this run's load report; without it, the totals of every loaded file.
+    """
+    return {
+        "run_id": run_id,
+        "run_date": run_date.isoformat() if run_date else None,
+        "config_fingerprint": config.fingerprint(),
+        "data_fingerprint": data_fingerprint(config),
+        "code_version": __version__,
+        "load": load.by_source() if load is not None else loaded_file_totals(config),
+        "tables": {t: n for t, n in tables.items() if not t.startswith(("cfg_", "int_"))},
+        "identity": identity_stats(config),
+        "alerts": headline.get("alerts", []),
+    }
+
+
+def loaded_file_totals(config: Config) -> dict[str, dict[str, int]]:
+    """Files and rows per source over everything loaded so far."""
+    with open_warehouse(config) as con:
+        rows = con.execute(
+            """select source, count(*), sum(rows_read), sum(rows_loaded), sum(rows_duplicate),
+                      sum(rows_rejected), sum(touchpoints_written)
+               from loaded_files group by source order by source"""
+        ).fetchall()
+    keys = ("files", "read", "loaded", "duplicate", "rejected", "touchpoints")
+    return {row[0]: dict(zip(keys, (int(v) for v in row[1:]), strict=True)) for row in rows}
+
+
 def data_fingerprint(config: Config) -> str:
     """Hash of the loaded files' checksums: same input files, same fingerprint."""
     with open_warehouse(config) as con:
@@ -155,14 +211,7 @@ def run_pipeline(
             summary.headline = headline_step(config, run_id)
             summary.top_friction = top_friction_step(config)
             if dashboard:
-                manifest = {
-                    "run_id": run_id,
-                    "run_date": run_date.isoformat() if run_date else None,
-                    "config_fingerprint": config.fingerprint(),
-                    "data_fingerprint": data_fingerprint(config),
-                    "load": report.by_source(),
-                    "tables": summary.tables,
-                }
+                manifest = run_manifest(config, run_id, run_date, summary.tables, summary.headline, report)
                 progress("writing the dashboard")
                 summary.outputs["dashboard"] = dashboard_step(config, run_id, manifest)
             enforce_alerts(config, summary.headline)

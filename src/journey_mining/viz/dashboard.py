@@ -396,6 +396,19 @@ def _definitions(config: Config, headline: dict[str, Any]) -> str:
     return "<h2>Definitions used</h2>" + _table(["Term", "Definition"], rows)
 
 
+def _alerts_section(manifest: dict[str, Any] | None) -> str:
+    """'What changed': regressions against the previous runs' baseline (see alerts.py)."""
+    alerts = (manifest or {}).get("alerts") or []
+    if not alerts:
+        return ""
+    items = "".join(f"<li>{html.escape(str(alert))}</li>" for alert in alerts)
+    return (
+        "<section class='alerts'><h2>What changed</h2>"
+        "<p>These rates moved significantly against the baseline of previous runs:</p>"
+        f"<ul>{items}</ul></section>"
+    )
+
+
 def _manifest_section(manifest: dict[str, Any] | None) -> str:
     if not manifest:
         return ""
@@ -561,6 +574,7 @@ def _page(
         + _cards(headline, previous)
         + f"<p class='note'>All numbers are counts of distinct customers, sessions or journeys.{compared}</p>"
     )
+    yield _alerts_section(manifest)
     yield _segment_toolbar(views)
     yield from _segment_section(con, config, views, friction, plots)
     yield "<section>" + _friction_section(friction, plots) + "</section>"
