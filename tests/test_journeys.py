@@ -103,7 +103,7 @@ def test_journey_columns_and_channels_crossed(warehouse, tmp_path) -> None:
             26 * 3600.0,
             3,
             3,
-            "web,chat,call",
+            "call,chat,web",
             3,
             "web:help",
             "call:order_placed",

@@ -1,6 +1,8 @@
 -- grain: one row per identifier, with the customer_key of its connected group: the md5 of
 --   the group's smallest identifier ('<identifier_type>:<identifier>'), so the key does
 --   not depend on load order. Super-nodes and unlinked identifiers form groups of one.
+--   customer_number (the smallest identifier's node_id) is an internal bigint twin of the
+--   key, cheap to sort and join on; it changes when new identifiers arrive, so marts omit it.
 -- time column: none
 -- parameters: none (reads int_identity_labels, written by identity.py's propagation loop)
 with labelled as (
@@ -14,6 +16,7 @@ final as (
         labelled.identifier_type,
         labelled.identifier,
         md5(root.identifier_type || ':' || root.identifier) as customer_key,
+        labelled.label as customer_number,
         labelled.is_super_node,
         labelled.node_id
     from labelled

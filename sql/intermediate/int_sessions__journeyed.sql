@@ -1,18 +1,27 @@
--- grain: one row per session, numbered within its customer and placed in a journey; a
---   journey ends with the session that contains a conversion, or when the next session
---   starts more than inactivity_seconds after this one ended
+-- grain: one row per session (customer_number, segment_number, length_part), numbered
+--   within its customer and placed in a journey; a journey ends with the session that
+--   contains a conversion, or when the next session starts more than inactivity_seconds
+--   after this one ended. Narrow on purpose: other session columns stay in
+--   int_sessions__aggregated.
 -- time column: session_start
 -- parameters: cfg_journey (inactivity_seconds)
 with ordered as (
     select
-        s.*,
+        s.customer_number,
+        s.segment_number,
+        s.length_part,
+        c.customer_key,
+        s.session_start,
+        s.first_seq,
+        s.last_seq,
         j.inactivity_seconds,
         row_number() over customer_order as session_number,
         lag(s.converted) over customer_order as previous_converted,
         lag(s.session_end) over customer_order as previous_end
     from int_sessions__aggregated as s
+    inner join int_customers__keyed as c on c.customer_number = s.customer_number
     cross join cfg_journey as j
-    window customer_order as (partition by s.customer_key order by s.first_seq)
+    window customer_order as (partition by s.customer_number order by s.first_seq)
 ),
 
 breaks as (
@@ -39,33 +48,19 @@ numbered as (
         lead(journey_split_reason) over customer_order as next_journey_split_reason,
         lead(first_seq) over customer_order as next_first_seq
     from breaks
-    window customer_order as (partition by customer_key order by session_number)
+    window customer_order as (partition by customer_number order by session_number)
 ),
 
 final as (
     select
-        customer_key || '-s' || cast(session_number as varchar) as session_id,
-        customer_key || '-j' || cast(journey_number as varchar) as journey_id,
-        customer_key,
+        customer_number,
         segment_number,
         length_part,
+        customer_key,
+        customer_key || '-s' || cast(session_number as varchar) as session_id,
+        customer_key || '-j' || cast(journey_number as varchar) as journey_id,
         session_number,
         journey_number,
-        session_start,
-        session_end,
-        duration_seconds,
-        touchpoints,
-        channels,
-        channel_count,
-        converted,
-        conversion_touchpoint,
-        conversion_ts,
-        reached_cart,
-        reached_checkout,
-        first_touchpoint,
-        last_touchpoint,
-        touchpoint_sequence,
-        split_reason,
         journey_split_reason,
         first_seq,
         last_seq,

@@ -1,5 +1,5 @@
 -- grain: one row per journey step (touchpoint occurrence), placed in its session, which
---   is identified by (customer_key, segment_number, length_part); split_reason is set on
+--   is identified by (customer_number, segment_number, length_part); split_reason is set on
 --   a session's first step only
 -- time column: ts (UTC); a customer's steps are ordered by ts, then ingest_seq
 -- parameters: cfg_session (timeout_seconds, max_length_seconds, split_by_channel,
@@ -27,7 +27,7 @@ neighbours as (
         lead(ts) over customer_order as next_ts,
         lead(touchpoint) over customer_order as next_customer_touchpoint
     from steps
-    window customer_order as (partition by customer_key order by ts, ingest_seq)
+    window customer_order as (partition by customer_number order by ts, ingest_seq)
 ),
 
 breaks as (
@@ -54,7 +54,7 @@ segments as (
             as segment_start,
         lead(break_reason) over customer_order as next_break_reason
     from breaks
-    window customer_order as (partition by customer_key order by customer_seq)
+    window customer_order as (partition by customer_number order by customer_seq)
 ),
 
 -- max_length cuts a segment into windows of that length counted from its start
@@ -84,9 +84,8 @@ parts as (
 
 final as (
     select
-        event_id, source, ingest_seq, ts, channel, touchpoint, source_session_id,
-        page, device, wait_seconds, handle_seconds, outcome, satisfaction, topic, revenue,
-        customer_key, is_conversion, is_cart, is_checkout,
+        ingest_seq, ts, channel, touchpoint, customer_number,
+        is_conversion, is_cart, is_checkout,
         customer_seq,
         segment_number,
         length_part,

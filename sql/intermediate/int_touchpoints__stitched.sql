@@ -1,10 +1,12 @@
 -- grain: one row per touchpoint that is a journey step (touchpoints with the role
---   'excluded' are left out), with its customer_key and touchpoint roles
+--   'excluded' are left out): only what sessions need, keyed by ingest_seq; the other
+--   columns are joined back in session_touchpoints
 -- time column: ts
 -- parameters: cfg_touchpoint_roles (conversion, cart, checkout, excluded)
--- customer_key: the stitched group of the row's identifiers (all usable identifiers on one
---   row share a group); if every identifier is a super-node, the first of user id, email,
---   phone, device; with no identifier, the source's session, else the event alone.
+-- customer_number: the stitched group of the row's identifiers (all usable identifiers on
+--   a row share one); if all are super-nodes, the first of user id, email, phone, device.
+--   A row without identifiers belongs to its source session, else stands alone, numbered
+--   minus the group's first ingest_seq (see int_customers__keyed).
 with roles as (
     select
         touchpoint,
@@ -19,18 +21,19 @@ with roles as (
 identifier_sets as (
     select distinct anonymous_id, user_id_hash, email_hash, phone_hash
     from touchpoints
+    where coalesce(anonymous_id, user_id_hash, email_hash, phone_hash) is not null
 ),
 
 keyed_sets as (
     select
         s.*,
         coalesce(
-            case when not u.is_super_node then u.customer_key end,
-            case when not e.is_super_node then e.customer_key end,
-            case when not p.is_super_node then p.customer_key end,
-            case when not a.is_super_node then a.customer_key end,
-            u.customer_key, e.customer_key, p.customer_key, a.customer_key
-        ) as identity_key
+            case when not u.is_super_node then u.customer_number end,
+            case when not e.is_super_node then e.customer_number end,
+            case when not p.is_super_node then p.customer_number end,
+            case when not a.is_super_node then a.customer_number end,
+            u.customer_number, e.customer_number, p.customer_number, a.customer_number
+        ) as customer_number
     from identifier_sets as s
     left join int_identifiers__stitched as a
         on a.identifier_type = 'anonymous_id' and a.identifier = s.anonymous_id
@@ -42,38 +45,32 @@ keyed_sets as (
         on p.identifier_type = 'phone_hash' and p.identifier = s.phone_hash
 ),
 
-final as (
-    select
-        t.event_id,
-        t.source,
-        t.ingest_seq,
-        t.ts,
-        t.channel,
-        t.touchpoint,
-        t.source_session_id,
-        t.page,
-        t.device,
-        t.wait_seconds,
-        t.handle_seconds,
-        t.outcome,
-        t.satisfaction,
-        t.topic,
-        t.revenue,
-        coalesce(
-            k.identity_key,
-            md5('source_session:' || t.source || ':' || t.source_session_id),
-            md5('event:' || t.event_id)
-        ) as customer_key,
-        coalesce(r.is_conversion, false) as is_conversion,
-        coalesce(r.is_cart, false) as is_cart,
-        coalesce(r.is_checkout, false) as is_checkout
+customers as (
+    select t.ingest_seq, t.ts, t.channel, t.touchpoint, t.source_session_id, k.customer_number
     from touchpoints as t
-    left join keyed_sets as k
+    inner join keyed_sets as k
         on k.anonymous_id is not distinct from t.anonymous_id
         and k.user_id_hash is not distinct from t.user_id_hash
         and k.email_hash is not distinct from t.email_hash
         and k.phone_hash is not distinct from t.phone_hash
-    left join roles as r on r.touchpoint = t.touchpoint
+    union all
+    select
+        ingest_seq, ts, channel, touchpoint, source_session_id,
+        case when source_session_id is null then -ingest_seq
+            else -min(ingest_seq) over (partition by source, source_session_id)
+        end as customer_number
+    from touchpoints
+    where coalesce(anonymous_id, user_id_hash, email_hash, phone_hash) is null
+),
+
+final as (
+    select
+        c.*,
+        coalesce(r.is_conversion, false) as is_conversion,
+        coalesce(r.is_cart, false) as is_cart,
+        coalesce(r.is_checkout, false) as is_checkout
+    from customers as c
+    left join roles as r on r.touchpoint = c.touchpoint
     where not coalesce(r.is_excluded, false)
 )
 

@@ -5,7 +5,7 @@
 -- parameters: cfg_session (collapse_repeats, as in session_transitions)
 with steps as (
     select t.*, s.collapse_repeats
-    from int_touchpoints__journeyed as t
+    from session_touchpoints as t
     cross join cfg_session as s
 ),
 

@@ -3,27 +3,43 @@
 -- time column: journey_start
 -- parameters: none (cfg_journey is applied in int_sessions__journeyed)
 -- split_reason: why it started (first, conversion, inactivity); end_reason: conversion,
---   inactivity, or open (the customer's latest journey, not converted yet)
-with journey_channels as (
-    select journey_id, channel, min(journey_step) as first_step
-    from int_touchpoints__journeyed
-    group by journey_id, channel
+--   inactivity, or open (the customer's latest journey, not converted yet); channels:
+--   the distinct channels it crossed, alphabetically
+with journey_sessions as (
+    select a.*, j.customer_key, j.journey_id, j.journey_number, j.session_number,
+        j.journey_split_reason, j.is_last_session
+    from int_sessions__aggregated as a
+    inner join int_sessions__journeyed as j
+        on j.customer_number = a.customer_number
+        and j.segment_number = a.segment_number
+        and j.length_part = a.length_part
+),
+
+journey_channels as (
+    select distinct j.customer_number, j.journey_number, c.channel
+    from int_session_channels__listed as c
+    inner join int_sessions__journeyed as j
+        on j.customer_number = c.customer_number
+        and j.segment_number = c.segment_number
+        and j.length_part = c.length_part
 ),
 
 channels as (
     select
-        journey_id,
-        string_agg(channel, ',' order by first_step) as channels,
+        customer_number,
+        journey_number,
+        string_agg(channel, ',' order by channel) as channels,
         count(*) as channel_count
     from journey_channels
-    group by journey_id
+    group by customer_number, journey_number
 ),
 
 grouped as (
     select
-        journey_id,
-        min(customer_key) as customer_key,
-        min(journey_number) as journey_number,
+        customer_number,
+        journey_number,
+        any_value(journey_id) as journey_id,
+        any_value(customer_key) as customer_key,
         min(session_start) as journey_start,
         max(session_end) as journey_end,
         count(*) as sessions,
@@ -36,8 +52,8 @@ grouped as (
         string_agg(touchpoint_sequence, ' > ' order by session_number) as touchpoint_sequence,
         max(journey_split_reason) as split_reason,
         bool_or(is_last_session) as is_latest
-    from int_sessions__journeyed
-    group by journey_id
+    from journey_sessions
+    group by customer_number, journey_number
 ),
 
 final as (
@@ -65,7 +81,8 @@ final as (
             else 'inactivity'
         end as end_reason
     from grouped as g
-    inner join channels as c on c.journey_id = g.journey_id
+    inner join channels as c
+        on c.customer_number = g.customer_number and c.journey_number = g.journey_number
 )
 
 select * from final

@@ -1,13 +1,52 @@
--- grain: one row per journey step (touchpoint occurrence) in its session, numbered from 1
---   within the session (step) and within the journey (journey_step)
+-- grain: one row per journey step (touchpoint occurrence), numbered from 1 within its
+--   session (step) and its journey (journey_step), with the next step inside the same
+--   session (next_touchpoint) and inside the same journey (next_journey_touchpoint)
 -- time column: ts (UTC)
 -- parameters: none (sessions and journeys are defined upstream)
-with final as (
+-- the touchpoint's own columns are joined back from touchpoints by ingest_seq (unique)
+with steps as (
+    select
+        t.*,
+        s.customer_key,
+        s.session_id,
+        s.journey_id,
+        s.session_number,
+        s.journey_number,
+        t.customer_seq - s.first_seq + 1 as step,
+        t.customer_seq - s.journey_first_seq + 1 as journey_step,
+        t.next_in_session
+        or (t.customer_seq = s.last_seq and s.next_session_in_journey) as next_in_journey
+    from int_touchpoints__sessionized as t
+    inner join int_sessions__journeyed as s
+        on s.customer_number = t.customer_number
+        and s.segment_number = t.segment_number
+        and s.length_part = t.length_part
+),
+
+details as (
+    select
+        s.*,
+        d.device,
+        d.page,
+        d.wait_seconds,
+        d.handle_seconds,
+        d.outcome,
+        d.topic,
+        d.satisfaction,
+        d.revenue,
+        d.source,
+        d.event_id
+    from steps as s
+    inner join touchpoints as d on d.ingest_seq = s.ingest_seq
+),
+
+final as (
     select
         session_id,
         journey_id,
         customer_key,
         session_number,
+        journey_number,
         step,
         journey_step,
         ts,
@@ -24,11 +63,15 @@ with final as (
         is_conversion,
         is_cart,
         is_checkout,
-        next_touchpoint,
-        seconds_to_next,
+        case when next_in_session then next_customer_touchpoint end as next_touchpoint,
+        case when next_in_session then round(epoch(next_ts) - epoch(ts), 6) end
+            as seconds_to_next,
+        case when next_in_journey then next_customer_touchpoint end as next_journey_touchpoint,
+        case when next_in_journey then round(epoch(next_ts) - epoch(ts), 6) end
+            as seconds_to_next_in_journey,
         source,
         event_id
-    from int_touchpoints__journeyed
+    from details
 )
 
 select * from final

@@ -5,7 +5,7 @@
 --   from its last occurrence)
 with steps as (
     select t.*, s.collapse_repeats
-    from int_touchpoints__journeyed as t
+    from session_touchpoints as t
     cross join cfg_session as s
 ),
 

@@ -5,26 +5,30 @@
 -- split_reason: why this session started: first, timeout, max_length, source_session, channel
 with final as (
     select
-        session_id,
-        journey_id,
-        customer_key,
-        session_number,
-        session_start,
-        session_end,
-        duration_seconds,
-        touchpoints,
-        channels,
-        channel_count,
-        converted,
-        conversion_touchpoint,
-        conversion_ts,
-        reached_cart,
-        reached_checkout,
-        first_touchpoint,
-        last_touchpoint,
-        touchpoint_sequence,
-        split_reason
-    from int_sessions__journeyed
+        j.session_id,
+        j.journey_id,
+        j.customer_key,
+        j.session_number,
+        a.session_start,
+        a.session_end,
+        a.duration_seconds,
+        a.touchpoints,
+        a.channels,
+        a.channel_count,
+        a.converted,
+        a.conversion_touchpoint,
+        a.conversion_ts,
+        a.reached_cart,
+        a.reached_checkout,
+        a.first_touchpoint,
+        a.last_touchpoint,
+        a.touchpoint_sequence,
+        a.split_reason
+    from int_sessions__aggregated as a
+    inner join int_sessions__journeyed as j
+        on j.customer_number = a.customer_number
+        and j.segment_number = a.segment_number
+        and j.length_part = a.length_part
 )
 
 select * from final

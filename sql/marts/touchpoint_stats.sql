@@ -12,7 +12,7 @@ with final as (
         count(*) filter (where step = 1) as entries,
         count(*) filter (where next_touchpoint is null) as exits,
         cast(count(*) filter (where next_touchpoint is null) as double) / count(*) as exit_rate
-    from int_touchpoints__journeyed
+    from session_touchpoints
     group by touchpoint
 )
 

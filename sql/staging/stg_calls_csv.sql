@@ -4,7 +4,7 @@
 --   6 ended_in_ivr / unanswered (never queued nor answered) -- the same steps as stg_connect.
 -- Time column: ts (naive UTC). Parameters: _load_context (source, time_zone for offset-less times).
 -- Queued = a queue start or queue_seconds > 0; answered = answered_at or talk_seconds > 0;
--- abandoned = queued and never answered.
+-- abandoned = queued and never answered. Durations must be numbers from 0 to 1e9 seconds.
 with ctx as (
     select * from _load_context
 ),
@@ -19,10 +19,10 @@ parsed as (
         jm_ts(nullif(trim(i.answered_at), ''), ctx.time_zone) as answered_at_ts,
         jm_ts(nullif(trim(i.end_time), ''), ctx.time_zone) as ended_at,
         jm_ts(nullif(trim(i.updated_at), ''), ctx.time_zone) as updated_at_ts,
-        try_cast(nullif(trim(i.queue_seconds), '') as double) as queue_value,
-        try_cast(nullif(trim(i.talk_seconds), '') as double) as talk_value,
-        try_cast(nullif(trim(i.hold_seconds), '') as double) as hold_value,
-        try_cast(nullif(trim(i.revenue), '') as double) as revenue_value,
+        jm_num(nullif(trim(i.queue_seconds), '')) as queue_value,
+        jm_num(nullif(trim(i.talk_seconds), '')) as talk_value,
+        jm_num(nullif(trim(i.hold_seconds), '')) as hold_value,
+        jm_num(nullif(trim(i.revenue), '')) as revenue_value,
         nullif(trim(i.anonymous_id), '') as anonymous_key,
         jm_hash(nullif(trim(i.user_id), '')) as user_id_hash,
         jm_hash(jm_email(i.email)) as email_hash,
@@ -57,6 +57,13 @@ checked as (
                 then 'talk_seconds is not a number: ' || left(talk_seconds, 40) end,
             case when nullif(trim(hold_seconds), '') is not null and hold_value is null
                 then 'hold_seconds is not a number: ' || left(hold_seconds, 40) end,
+            -- durations move timestamps: a negative or absurd one is no call (and no overflow)
+            case when not queue_value between 0 and 1e9
+                then 'queue_seconds out of range: ' || left(trim(queue_seconds), 40) end,
+            case when not talk_value between 0 and 1e9
+                then 'talk_seconds out of range: ' || left(trim(talk_seconds), 40) end,
+            case when not hold_value between 0 and 1e9
+                then 'hold_seconds out of range: ' || left(trim(hold_seconds), 40) end,
             case when nullif(trim(revenue), '') is not null and revenue_value is null
                 then 'revenue is not a number: ' || left(revenue, 40) end
         ) as reject_reason

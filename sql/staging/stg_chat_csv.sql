@@ -50,8 +50,8 @@ parsed as (
         jm_ts(first_reply_at, time_zone) as first_reply_ts,
         jm_ts(closed_at, time_zone) as closed_ts,
         jm_ts(rated_at, time_zone) as rated_ts,
-        try_cast(first_reply_seconds as double) as reply_wait,
-        try_cast(rating as double) as rating_value
+        jm_num(first_reply_seconds) as reply_wait,
+        jm_num(rating) as rating_value
     from fields
 ),
 

@@ -15,6 +15,8 @@ fields as (
     select
         source_row,
         raw,
+        json_type(raw) as doc_type,
+        json_type(raw, '$.ContactId') as contact_id_type,
         nullif(trim(raw ->> '$.ContactId'), '') as contact_id,
         nullif(trim(raw ->> '$.InitialContactId'), '') as initial_contact_id,
         nullif(trim(raw ->> '$.PreviousContactId'), '') as previous_contact_id,
@@ -32,8 +34,8 @@ fields as (
         raw ->> '$.Agent.Username' as agent_username,
         nullif(trim(raw ->> '$.Agent.ConnectedToAgentTimestamp'), '') as agent_connected_text,
         nullif(trim(raw ->> '$.Agent.AgentInteractionDuration'), '') as interaction_text,
-        try_cast(raw ->> '$.Agent.CustomerHoldDuration' as double) as hold_seconds,
-        try_cast(raw ->> '$.Agent.AfterContactWorkDuration' as double) as after_contact_work_seconds,
+        jm_num(raw ->> '$.Agent.CustomerHoldDuration') as hold_seconds,
+        jm_num(raw ->> '$.Agent.AfterContactWorkDuration') as after_contact_work_seconds,
         raw ->> '$.DisconnectReason' as disconnect_reason,
         try_cast(json_extract(raw, '$.Attributes') as map(varchar, varchar)) as contact_attributes
     from _input
@@ -49,16 +51,16 @@ parsed as (
         jm_ts(f.enqueued_text, ctx.time_zone) as enqueued_at,
         jm_ts(f.dequeued_text, ctx.time_zone) as dequeued_at,
         jm_ts(f.agent_connected_text, ctx.time_zone) as agent_connected_at,
-        try_cast(f.queue_duration_text as double) as queue_duration,
-        try_cast(f.interaction_text as double) as interaction_seconds,
+        jm_num(f.queue_duration_text) as queue_duration,
+        jm_num(f.interaction_text) as interaction_seconds,
         jm_hash(jm_phone(f.customer_address)) as phone_hash,
         jm_hash(nullif(trim(f.contact_attributes['customer_id']), '')) as user_id_hash,
         jm_hash(jm_email(f.contact_attributes['email'])) as email_hash,
         jm_slug(f.contact_attributes['contact_reason']) as topic,
         jm_slug(f.contact_attributes['outcome']) as attribute_outcome,
         coalesce(
-            try_cast(f.contact_attributes['order_value'] as double),
-            try_cast(f.contact_attributes['revenue'] as double)
+            jm_num(f.contact_attributes['order_value']),
+            jm_num(f.contact_attributes['revenue'])
         ) as order_value,
         case f.contact_channel when 'VOICE' then 'call' else coalesce(jm_slug(f.contact_channel), 'call') end
             as channel,
@@ -81,6 +83,8 @@ checked as (
     select
         *,
         coalesce(
+            case when doc_type <> 'OBJECT' then 'not a JSON object' end,
+            case when contact_id_type in ('OBJECT', 'ARRAY') then 'ContactId is not a string' end,
             case when contact_id is null then 'missing ContactId' end,
             regexp_replace(jm_ts_problem(initiated_text, initiated_at), 'timestamp', 'InitiationTimestamp'),
             case

@@ -16,10 +16,10 @@ parsed as (
         jm_hash(jm_phone(i.phone)) as phone_hash,
         coalesce(jm_slug(i.channel), ctx.channel, 'web') as channel_name,
         jm_slug(i.event_name) as activity,
-        try_cast(i.wait_seconds as double) as wait_value,
-        try_cast(i.handle_seconds as double) as handle_value,
-        try_cast(i.satisfaction as double) as satisfaction_value,
-        try_cast(i.revenue as double) as revenue_value,
+        jm_num(i.wait_seconds) as wait_value,
+        jm_num(i.handle_seconds) as handle_value,
+        jm_num(i.satisfaction) as satisfaction_value,
+        jm_num(i.revenue) as revenue_value,
         ctx.source as source_name
     from _input as i
     cross join ctx

@@ -102,8 +102,8 @@ parsed as (
             ), '?', 1), '#', 1), ''), '/'),
             '[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}', '<email>', 'g'
         ) as page_path,
-        try_cast(p.purchase_revenue_text as double) as purchase_revenue,
-        try_cast(p.event_value_text as double) as event_value,
+        jm_num(p.purchase_revenue_text) as purchase_revenue,
+        jm_num(p.event_value_text) as event_value,
         -- integers as digits only ('1.5' is not an id), within bigint
         case when regexp_full_match(p.session_id_text, '-?[0-9]+')
             then try_cast(p.session_id_text as bigint) end as session_id,

@@ -17,6 +17,7 @@ fields as (
         i.source_row,
         i.raw,
         json_type(i.raw) as doc_type,
+        json_type(i.raw, '$.id') as id_type,
         nullif(trim(json_extract_string(i.raw, '$.id')), '') as conversation_id,
         nullif(trim(json_extract_string(i.raw, '$.created_at')), '') as created_at,
         nullif(trim(json_extract_string(i.raw, '$.updated_at')), '') as updated_at,
@@ -63,8 +64,8 @@ parsed as (
         jm_ts(first_reply_at, time_zone) as reply_ts,
         jm_ts(closed_at, time_zone) as closed_ts,
         jm_ts(rated_at, time_zone) as rated_ts,
-        try_cast(time_to_admin_reply as double) as reply_wait,
-        try_cast(rating as double) as rating_value,
+        jm_num(time_to_admin_reply) as reply_wait,
+        jm_num(rating) as rating_value,
         -- without a state, a conversation with a close time counts as closed
         coalesce(state, case when closed_at is not null then 'closed' end, 'open') = 'closed' as is_closed
     from fields
@@ -75,6 +76,7 @@ checked as (
         *,
         coalesce(
             case when doc_type <> 'OBJECT' then 'not a JSON object' end,
+            case when id_type in ('OBJECT', 'ARRAY') then 'conversation id is not a string' end,
             case when conversation_id is null then 'missing conversation id' end,
             regexp_replace(jm_ts_problem(created_at, created_ts), 'timestamp', 'created_at'),
             case when state not in ('open', 'closed', 'snoozed')

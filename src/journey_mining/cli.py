@@ -107,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(err: BaseException) -> str:
+    """An error as one line: a multi-line message (a config error lists each key on its own
+    line, a load error each file) joined with '; '."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if not lines:
+        return type(err).__name__
+    head, rest = lines[0], lines[1:]
+    return f"{head} {'; '.join(rest)}" if head.endswith(":") and rest else "; ".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -117,8 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:
         if args.debug:
             traceback.print_exc()
-        first = str(err).strip() or type(err).__name__
-        print(f"journey-mining: error: {first}", file=sys.stderr)
+        print(f"journey-mining: error: {one_line(err)}", file=sys.stderr)
         return 1
 
 

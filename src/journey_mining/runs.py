@@ -78,7 +78,15 @@ def utc_now() -> datetime:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, run_date: Any) -> None:
+    """Record a run as ``running``. The caller holds the run lock, so a run still marked
+    ``running`` died without recording its end (killed): it is marked ``interrupted``."""
     con.execute(RUNS_DDL)
+    con.execute(
+        "update runs set status = 'interrupted', finished_at = ?,"
+        " error = coalesce(error, 'the run ended without recording a result (process killed?)')"
+        " where status = 'running'",
+        [utc_now()],
+    )
     con.execute(
         "insert into runs (run_id, run_date, started_at, status, config_fingerprint, code_version)"
         " values (?, ?, ?, 'running', ?, ?)",

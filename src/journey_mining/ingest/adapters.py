@@ -46,6 +46,9 @@ class Adapter:
                 f"{file.original}: format {file.format!r} is not supported for {self.kind.value} "
                 f"sources (use one of: {', '.join(sorted(self.formats))})"
             )
+        if file.format != "parquet" and _is_blank(file):
+            self._no_records(con)
+            return
         if file.format == "jsonl":
             read_json_lines(con, file)
             con.execute("create or replace temp table _input as select * from _raw")
@@ -62,6 +65,15 @@ class Adapter:
         if not (self.required or self.optional):
             raise SourceFileError(f"{file.original}: {self.kind.value} sources cannot be read as CSV")
         self._map_columns(con, file, source)
+
+    def _no_records(self, con: duckdb.DuckDBPyConnection) -> None:
+        """An empty text file (0 bytes, or only blank lines): zero records, nothing to check."""
+        fields = [f"{name} varchar" for name in self.required + self.optional]
+        columns = ", ".join(["source_row bigint", *fields, "raw varchar"])
+        con.execute(f"create or replace temp table _input ({columns})")
+        con.execute(
+            "create or replace temp table _read_rejects (source_row bigint, raw varchar, reason varchar)"
+        )
 
     def _map_columns(self, con: duckdb.DuckDBPyConnection, file: PreparedFile, source: SourceConfig) -> None:
         mapping = {name: source.columns.get(name, name) for name in self.required + self.optional}
@@ -98,5 +110,11 @@ class Adapter:
         con.execute(f"create or replace temp table _input as select {', '.join(select)} from _raw")
 
 
+def _is_blank(file: PreparedFile) -> bool:
+    """Nothing but white space (a quiet day's export, or 0 bytes)."""
+    return file.readable.stat().st_size <= BLANK_PROBE_BYTES and not file.readable.read_bytes().strip()
+
+
+BLANK_PROBE_BYTES = 1 << 16
 TABULAR = frozenset({"csv", "parquet"})
 JSON_RECORDS = frozenset({"jsonl", "parquet"})

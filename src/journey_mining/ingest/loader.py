@@ -22,7 +22,9 @@ from journey_mining.ingest.files import (
     PreparedFile,
     SourceFileError,
     SourceFileUnavailableError,
+    engine_message,
     prepare,
+    sha256_of,
     source_files,
 )
 from journey_mining.ingest.macros import register_macros
@@ -151,14 +153,40 @@ def load_file(
     con.execute("begin transaction")
     try:
         result = _stage_and_commit(con, adapter, source, prepared)
+        _check_unchanged(prepared)
+    except SourceFileUnavailableError as err:
+        con.execute("rollback")
+        return FileResult(source.name, str(path), "failed", error=str(err), transient=True)
     except SourceFileError as err:
         con.execute("rollback")
         return FileResult(source.name, str(path), "failed", error=str(err))
+    except duckdb.Error as err:
+        # anything else the engine refuses (a constraint, a cast nobody guarded): this file
+        # fails whole, named, and the run goes on with the next one
+        con.execute("rollback")
+        message = f"{path}: cannot be loaded as {source.kind.value} ({engine_message(err)})"
+        transient = isinstance(err, duckdb.IOException | duckdb.OutOfMemoryException)
+        return FileResult(source.name, str(path), "failed", error=message, transient=transient)
     except BaseException:
         con.execute("rollback")
         raise
     con.execute("commit")
     return result
+
+
+def _check_unchanged(file: PreparedFile) -> None:
+    """What was read must be what was checksummed: a file replaced or rewritten while it was
+    being loaded fails (transient: the next attempt loads the new version), so a checksum is
+    never recorded for other content (a later delivery of those bytes would be skipped)."""
+    try:
+        unchanged = sha256_of(file.original) == file.sha256
+    except OSError as err:
+        raise SourceFileUnavailableError(f"{file.original}: cannot read file ({err.strerror})") from None
+    if not unchanged:
+        raise SourceFileUnavailableError(
+            f"{file.original}: changed while it was being loaded; nothing of it was loaded "
+            "(the next run loads the new version)"
+        )
 
 
 def _stage_and_commit(
@@ -175,7 +203,9 @@ def _stage_and_commit(
     try:
         con.execute(f"create or replace temp table _staged as {staging_sql}")
     except duckdb.Error as err:
-        raise SourceFileError(f"{file.original}: cannot be staged as {adapter.kind.value} ({err})") from None
+        raise SourceFileError(
+            f"{file.original}: cannot be staged as {adapter.kind.value} ({engine_message(err)})"
+        ) from None
     _check_nothing_dropped(con, file)
     rejected = _store_rejects(con, source, file, file_id)
     if adapter.target == "identities":
@@ -185,8 +215,9 @@ def _stage_and_commit(
         loaded, duplicate, written = _commit_touchpoints(con, source, file_id)
     read = _count(con, "select count(*) from _input") + _count(con, "select count(*) from _read_rejects")
     if read != loaded + duplicate + rejected:
-        raise AssertionError(
-            f"{file.original}: counts do not reconcile ({read} read != {loaded} + {duplicate} + {rejected})"
+        raise SourceFileError(
+            f"{file.original}: counts do not reconcile ({read} read != {loaded} loaded + {duplicate} "
+            f"duplicate + {rejected} rejected), a loader bug; nothing was loaded from it"
         )
     con.execute(
         "insert into loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
@@ -219,7 +250,10 @@ def _check_nothing_dropped(con: duckdb.DuckDBPyConnection, file: PreparedFile) -
     """Every input record must come out of staging as a touchpoint or a reject."""
     missing = _count(con, "select count(*) from _input i anti join _staged s using (source_row)")
     if missing:
-        raise AssertionError(f"{file.original}: staging dropped {missing} records without a reason")
+        raise SourceFileError(
+            f"{file.original}: staging dropped {missing} records without a reason, a bug in the "
+            "staging SQL; nothing was loaded from it"
+        )
 
 
 def _store_rejects(

@@ -28,6 +28,10 @@ _TIMESTAMP_MACROS = (
                              timezone('UTC', try_strptime(
                                  regexp_replace(trim(s), '\\s(UTC|GMT)$', ' +0000'),
                                  ['%a, %d %b %Y %H:%M:%S %z', '%d %b %Y %H:%M:%S %z'])))
+          -- a word after the time (a zone name, 'EST', 'PM'): the naive cast would ignore it,
+          -- so read it as a zone; what is no zone leaves the time unparseable, not wrong
+          when regexp_matches(trim(s), '[0-9.]\\s*[A-Za-z][A-Za-z0-9_/+-]*$')
+               then timezone('UTC', try_cast(trim(s) as timestamptz))
           else timezone('UTC', timezone(tz, try_cast(trim(s) as timestamp)))
         end)""",
     # Reason a parsed timestamp is unusable, or NULL when it is fine.
@@ -38,6 +42,9 @@ _TIMESTAMP_MACROS = (
           when ts < timestamp '1970-01-01' or ts >= timestamp '2100-01-01'
                then 'timestamp out of range: ' || left(s, 60)
         end)""",
+    # A number from text: NULL unless it is a finite number ('NaN', 'inf', '1e999' are not)
+    """create or replace temp macro jm_num(s) as (
+        case when isfinite(try_cast(s as double)) then try_cast(s as double) end)""",
     """create or replace temp macro jm_slug(s) as (
         nullif(trim(regexp_replace(lower(strip_accents(trim(s))), '[^a-z0-9]+', '_', 'g'), '_'), ''))""",
 )

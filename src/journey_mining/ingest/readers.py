@@ -8,14 +8,17 @@ parsing and validation live in the staging SQL, so every failure gets a reason t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import numpy as np
 import pyarrow as pa
 from pyarrow import csv as pa_csv
 
-from journey_mining.ingest.files import PreparedFile, SourceFileError
+from journey_mining.ingest.files import PreparedFile, SourceFileError, engine_message
 
 LINE_BLOCK_BYTES = 64 << 20  # text handed to the engine at a time: memory stays bounded
+MAX_CSV_LINE_BYTES = 64 << 20  # a CSV record may be this long (a 10 MB field loads, as in JSON)
 UNUSED_DELIMITER = "\x1f"  # ASCII unit separator: never in JSON text, so a line stays one field
 
 
@@ -35,8 +38,37 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> None:
         odd_lines.append((int(row.number), row.text))
         return "skip"
 
+    try:
+        _stream_lines(con, file, odd_lines, keep_odd_line)
+    except pa.ArrowException as err:
+        if "straddl" in str(err):
+            raise SourceFileError(
+                f"{file.original}: a line longer than {_size(LINE_BLOCK_BYTES)}; no record may be that long"
+            ) from None
+        raise SourceFileError(f"{file.original}: cannot split into lines ({engine_message(err)})") from None
+    con.execute(
+        """create or replace temp table _read_rejects as
+           select source_row, raw, 'malformed JSON' as reason from _raw where not json_valid(raw)"""
+    )
+    if odd_lines:
+        con.executemany(
+            "insert into _read_rejects values (?, ?, 'malformed JSON')", [list(r) for r in odd_lines]
+        )
+    con.execute("delete from _raw where not json_valid(raw)")
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MB" if n >= 1 << 20 else f"{n >> 10} KB"
+
+
+def _stream_lines(
+    con: duckdb.DuckDBPyConnection,
+    file: PreparedFile,
+    odd_lines: list[tuple[int, str]],
+    keep_odd_line: Callable[[pa_csv.InvalidRow], str],
+) -> None:
     reader = pa_csv.open_csv(
-        file.readable,
+        pa.input_stream(str(file.readable), compression=None),
         read_options=pa_csv.ReadOptions(column_names=["raw"], block_size=LINE_BLOCK_BYTES, use_threads=False),
         parse_options=pa_csv.ParseOptions(
             delimiter=UNUSED_DELIMITER,
@@ -61,13 +93,6 @@ def read_json_lines(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> None:
             )
         finally:
             con.unregister("_jm_line_batch")
-    con.execute(
-        """create or replace temp table _read_rejects as
-           select source_row, raw, 'malformed JSON' as reason from _raw where not json_valid(raw)"""
-    )
-    if odd_lines:
-        con.executemany("insert into _read_rejects values (?, ?, 'malformed JSON')", [list(r) for r in odd_lines])
-    con.execute("delete from _raw where not json_valid(raw)")
 
 
 def read_parquet_rows(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> None:
@@ -80,13 +105,19 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, file: PreparedFile) -> Non
             [str(file.readable)],
         )
     except duckdb.Error as err:
-        raise SourceFileError(f"{file.original}: not a readable Parquet file ({err})") from None
+        raise SourceFileError(
+            f"{file.original}: not a readable Parquet file ({engine_message(err)})"
+        ) from None
     con.execute("create or replace temp table _read_rejects (source_row bigint, raw varchar, reason varchar)")
 
 
 def read_csv_rows(con: duckdb.DuckDBPyConnection, file: PreparedFile, delimiter: str | None) -> None:
     """CSV as text columns; rows with too many/few fields or broken quoting are rejects."""
-    options = "header = true, all_varchar = true, store_rejects = true, strict_mode = true"
+    options = (
+        "header = true, all_varchar = true, store_rejects = true, strict_mode = true, "
+        # prepared files are never compressed, whatever their name says (data.csv.gz)
+        f"max_line_size = {MAX_CSV_LINE_BYTES}, compression = 'none'"
+    )
     params: list[object] = [str(file.readable)]
     if delimiter:
         options += ", delim = ?"
@@ -100,7 +131,8 @@ def read_csv_rows(con: duckdb.DuckDBPyConnection, file: PreparedFile, delimiter:
             params,
         )
     except duckdb.Error as err:
-        raise SourceFileError(f"{file.original}: not a readable CSV file ({err})") from None
+        message = engine_message(err).replace(str(file.readable), file.original.name)
+        raise SourceFileError(f"{file.original}: not a readable CSV file ({message})") from None
     con.execute(
         """create or replace temp table _read_rejects as
            select cast(line - 1 as bigint) as source_row, trim(csv_line, chr(10) || chr(13)) as raw,

@@ -169,6 +169,9 @@ def write_atomic(path: Path, chunks: Iterable[str]) -> Path:
         temp = Path(temp_name)
         temp.chmod(0o644)
         temp.replace(path)
+    except OSError as err:  # a full disk: say which file could not be written
+        Path(temp_name).unlink(missing_ok=True)
+        raise OSError(err.errno, f"cannot write {path}: {err.strerror or err}") from err
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
