@@ -64,10 +64,11 @@ EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 PHONE_PATTERN = r"(\+|\b00)\d[\d ().-]{5,}\d|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b"
 
 _MACROS = (
-    # hex HMAC-SHA256 of a non-empty string; pads come from a temp table, bound as parameters
+    # hex HMAC-SHA256 of a non-empty string; the key pads are session variables set with
+    # bound parameters (constants to the planner: no per-query subquery to plan)
     """create or replace temp macro jm_hash(v) as (
         case when v is null or v = '' then null else
-        (select sha256(opad || unhex(sha256(ipad || encode(v)))) from _jm_hash_pads) end)""",
+        sha256(getvariable('jm_opad') || unhex(sha256(getvariable('jm_ipad') || encode(v)))) end)""",
     """create or replace temp macro jm_email(v) as (
         case when regexp_full_match(lower(trim(v)), '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')
              then lower(trim(v)) end)""",
@@ -78,10 +79,10 @@ _MACROS = (
           when v is null or length(jm_phone_digits(v)) < 7 then null
           when ltrim(v) like '+%' then '+' || jm_phone_digits(v)
           when jm_phone_digits(v) like '00%' then '+' || substr(jm_phone_digits(v), 3)
-          when (select default_country_code from _jm_hash_pads) = '1'
+          when getvariable('jm_country_code') = '1'
                and length(jm_phone_digits(v)) = 11 and jm_phone_digits(v) like '1%'
                then '+' || jm_phone_digits(v)
-          else '+' || (select default_country_code from _jm_hash_pads)
+          else '+' || getvariable('jm_country_code')
                || ltrim(jm_phone_digits(v), '0')
         end)""",
     f"""create or replace temp macro jm_redact(v) as (
@@ -93,9 +94,8 @@ _MACROS = (
 def register_privacy_macros(con: duckdb.DuckDBPyConnection, privacy: PrivacyConfig) -> None:
     """Define jm_hash / jm_email / jm_phone / jm_redact for this connection."""
     ipad, opad = _pads(hash_key(privacy))
-    con.execute(
-        "create or replace temp table _jm_hash_pads (ipad blob, opad blob, default_country_code varchar)"
-    )
-    con.execute("insert into _jm_hash_pads values (?, ?, ?)", [ipad, opad, privacy.default_country_code])
+    con.execute("set variable jm_ipad = ?", [ipad])
+    con.execute("set variable jm_opad = ?", [opad])
+    con.execute("set variable jm_country_code = ?", [privacy.default_country_code])
     for macro in _MACROS:
         con.execute(macro)
