@@ -20,7 +20,7 @@ EXCLUDED = {"web:scroll"}
 events = st.lists(
     st.fixed_dictionaries(
         {
-            "customer": st.sampled_from(["a", "b", "c"]),
+            "customer": st.sampled_from(["a", "b", "c", None]),  # None: no identifier at all
             "minutes": st.integers(min_value=0, max_value=60 * 24 * 20),
             "touchpoint": st.sampled_from(TOUCHPOINTS),
             "session": st.sampled_from([None, "s1", "s2"]),
@@ -67,6 +67,11 @@ def test_transition_tables_balance(log: list[dict], session: dict) -> None:
 
         assert scalar(con, "select sum(touchpoints) from sessions") == steps
         assert scalar(con, "select sum(touchpoints) from journeys") == steps
+        assert scalar(con, "select sum(sessions) from journeys") == sessions
+        assert scalar(con, "select count(distinct journey_id) from sessions") == journeys
+        assert (
+            scalar(con, "select count(*) from journeys where converted and end_reason <> 'conversion'") == 0
+        )
         assert scalar(con, "select count(*) from session_touchpoints") == steps
         for table, units in (("session_transitions", sessions), ("journey_transitions", journeys)):
             out_of_start = scalar(

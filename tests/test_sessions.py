@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -256,3 +257,26 @@ def test_rows_without_identifiers_group_by_source_session(warehouse, tmp_path) -
     insert_touchpoints(warehouse, rows)
     build(warehouse, tmp_path)
     assert sorted(row[1] for row in sessions(warehouse)) == ["call:inbound", "chat:started > chat:message"]
+
+
+def test_unidentified_customers_are_kept_apart_by_source(warehouse, tmp_path) -> None:
+    rows = [
+        {"ts": T0, "touchpoint": "chat:started", "source": "intercom", "source_session_id": "1"},
+        {
+            "ts": T0 + timedelta(minutes=1),
+            "touchpoint": "call:inbound",
+            "source": "connect",
+            "source_session_id": "1",
+        },
+        {
+            "ts": T0 + timedelta(minutes=2),
+            "touchpoint": "chat:message",
+            "source": "intercom",
+            "source_session_id": "1",
+        },
+    ]
+    insert_touchpoints(warehouse, rows)
+    build(warehouse, tmp_path)
+    got = warehouse.execute("select customer_key, touchpoint_sequence from sessions order by 2").fetchall()
+    assert [row[1] for row in got] == ["call:inbound", "chat:started > chat:message"]
+    assert got[1][0] == hashlib.md5(b"source_session:intercom:1").hexdigest()

@@ -10,7 +10,10 @@ with steps as (
         coalesce(ct.timeout_seconds, s.timeout_seconds) as timeout_seconds,
         s.max_length_seconds,
         s.split_by_channel,
-        s.use_source_session_id
+        s.use_source_session_id,
+        -- only what the enabled options compare is carried into the window
+        case when s.split_by_channel then t.channel end as split_channel,
+        case when s.use_source_session_id then t.source_session_id end as split_source_session
     from int_touchpoints__stitched as t
     cross join cfg_session as s
     left join cfg_channel_timeouts as ct on ct.channel = t.channel
@@ -22,8 +25,8 @@ neighbours as (
         *,
         row_number() over customer_order as customer_seq,
         lag(ts) over customer_order as previous_ts,
-        lag(channel) over customer_order as previous_channel,
-        lag(source_session_id) over customer_order as previous_source_session_id,
+        lag(split_channel) over customer_order as previous_split_channel,
+        lag(split_source_session) over customer_order as previous_split_source_session,
         lead(ts) over customer_order as next_ts,
         lead(touchpoint) over customer_order as next_customer_touchpoint
     from steps
@@ -37,9 +40,9 @@ breaks as (
             when previous_ts is null then 'first'
             when round(epoch(ts) - epoch(previous_ts), 6) > timeout_seconds then 'timeout'
             when use_source_session_id
-                and source_session_id is distinct from previous_source_session_id
+                and split_source_session is distinct from previous_split_source_session
                 then 'source_session'
-            when split_by_channel and channel <> previous_channel then 'channel'
+            when split_by_channel and split_channel <> previous_split_channel then 'channel'
         end as break_reason
     from neighbours
 ),
