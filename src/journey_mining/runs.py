@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
@@ -49,17 +49,17 @@ def run_lock(config: Config, *, wait_seconds: float = 0.0) -> Iterator[Path]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle = lock_path.open("a+")
     deadline = time.monotonic() + wait_seconds
+    locked = False
     try:
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
                     raise RunInProgressError(
-                        f"another run ({holder}) is using warehouse {config.warehouse_path}; "
+                        f"another run ({_lock_holder(handle)}) is using warehouse {config.warehouse_path}; "
                         "try again when it has finished"
                     ) from None
                 time.sleep(0.2)
@@ -69,7 +69,21 @@ def run_lock(config: Config, *, wait_seconds: float = 0.0) -> Iterator[Path]:
         handle.flush()
         yield lock_path
     finally:
+        if locked:  # leave no stale holder for the next run's message
+            handle.seek(0)
+            handle.truncate()
         handle.close()  # closing releases the flock
+
+
+def _lock_holder(handle: IO[str]) -> str:
+    """Who holds the lock, as it wrote just after taking it (allowing it a moment to)."""
+    for _ in range(20):
+        handle.seek(0)
+        holder = handle.read().strip()
+        if holder:
+            return holder
+        time.sleep(0.05)
+    return "another process"
 
 
 def utc_now() -> datetime:
