@@ -6,12 +6,15 @@
 
 Per size: the event log is generated once into ``benchmarks/data/<size>/`` (reused while
 the generator's arguments and version match), a fresh warehouse is built in a work folder,
-and each stage runs in its own process (``benchmarks.stages``), so the peak RSS reported
-is the stage's own. Stages: the sort floor (bare DuckDB sort of the raw events), load,
-build (stitch + sessionize + marts), graph, 4- and 20-step funnels, friction, dashboard,
-a 1% incremental load, an ``explain analyze`` profile of the slowest models, and PM4Py's
-DFG (up to 10M events). Results go to ``benchmarks/results/<date>-<size>.json``; the
-summary table is printed and written into ``benchmarks/README.md``.
+and each stage runs in a new process (``benchmarks.stages``, forked from a server that has
+only imported the code), so the peak RSS reported is the stage's own. Stages: the sort
+floor (bare DuckDB sort of the raw events), load, build (stitch + sessionize + marts),
+graph, 4- and 20-step funnels, friction, dashboard, a DuckDB profile of the slowest models,
+a 1% incremental load, and PM4Py's DFG (up to 10M events). Stages read the Python code
+once, at the first stage, and the SQL files when they run: measure a copy of the code
+(``git archive``) when the checkout may change during the run. Results go to
+``benchmarks/results/<date>-<size>.json``; the summary table is printed and written into
+``benchmarks/README.md``.
 """
 
 from __future__ import annotations
