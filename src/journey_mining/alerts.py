@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
-
 from journey_mining.config import AlertConfig
 
 # rate key, its denominator key, and whether a rise (True) or a fall (False) is bad
