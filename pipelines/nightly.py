@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from journey_mining.config import load_config
+from journey_mining.engines import ENGINES
 from journey_mining.ingest.loader import LoadError
 from journey_mining.pipeline import (
     build_step,
@@ -53,8 +54,8 @@ def load_sources_task(config_path: str, run_date: date | None) -> dict[str, dict
 
 
 @task
-def build_journeys_task(config_path: str) -> dict[str, int]:
-    return build_step(load_config(config_path))
+def build_journeys_task(config_path: str, engine: str | None = None) -> dict[str, int]:
+    return build_step(load_config(config_path), engine=engine)
 
 
 @task
@@ -91,8 +92,13 @@ def publish_summary_task(config_path: str, run_id: str, headline: dict[str, Any]
 
 
 @flow(name="journey-mining-nightly", log_prints=True)
-def nightly(config_path: str = "data/sample/config.yaml", run_date: date | None = None) -> dict[str, Any]:
-    """One run: a day's new files in, every derived table and the dashboard out."""
+def nightly(
+    config_path: str = "data/sample/config.yaml", run_date: date | None = None, engine: str | None = None
+) -> dict[str, Any]:
+    """One run: a day's new files in, every derived table and the dashboard out.
+
+    ``engine`` (``duckdb`` or ``spark``) overrides the config's ``engine.name`` for the build.
+    """
     logger = get_run_logger()
     run_date = run_date or utc_now().date() - timedelta(days=1)
     config = load_config(config_path)
@@ -102,7 +108,7 @@ def nightly(config_path: str = "data/sample/config.yaml", run_date: date | None 
             start_run(con, config, run_id, run_date)
         try:
             loaded = load_sources_task(config_path, run_date)
-            tables = build_journeys_task(config_path)
+            tables = build_journeys_task(config_path, engine)
             findings = detect_friction_task(config_path)
             headline = headline_task(config_path, run_id)
             manifest = manifest_task(config_path, run_id, run_date, tables, headline)
@@ -130,8 +136,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", default="data/sample/config.yaml")
     parser.add_argument("--run-date", type=date.fromisoformat, default=None)
+    parser.add_argument("--engine", choices=ENGINES, default=None, help="overrides engine.name")
     args = parser.parse_args()
-    result = nightly(config_path=args.config, run_date=args.run_date)
+    result = nightly(config_path=args.config, run_date=args.run_date, engine=args.engine)
     print(format_source_counts(result["load"]))
     print()
     print(summary_markdown(result["run_id"], result["headline"], result["top_friction"]))

@@ -282,11 +282,51 @@ class FunnelConfig(Strict):
     )
 
 
+class SparkConfig(Strict):
+    """Where and how the Spark engine runs (``engine.name: spark``; needs the ``spark`` extra)."""
+
+    master: str = Field(
+        default="local[2]",
+        description="spark.master: local[N] on this machine, or a cluster URL (spark://, yarn, k8s://).",
+    )
+    input_path: str | None = Field(
+        default=None,
+        description="Folder or object-store URI holding the canonical tables as Parquet "
+        "(<input_path>/touchpoints, <input_path>/identities); none exports them from the warehouse.",
+    )
+    output_path: str | None = Field(
+        default=None,
+        description="Folder or URI the marts are written to as Parquet (<output_path>/marts/<table>), "
+        "read back into the warehouse by DuckDB; none is <output_dir>/spark.",
+    )
+    intermediate_storage: Literal["memory", "parquet"] = Field(
+        default="memory",
+        description="Intermediate tables kept in executor memory (spilling to disk), or written "
+        "as Parquet under <output_path>/work (survives losing an executor on a cluster).",
+    )
+    conf: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="Extra Spark settings (credentials providers, executor memory, shuffle partitions).",
+    )
+
+
+class EngineConfig(Strict):
+    """Which engine runs stitching, sessionizing, journeys and marts; graph, friction and the
+    dashboard always run on DuckDB, over the marts."""
+
+    name: Literal["duckdb", "spark"] = Field(
+        default="duckdb",
+        description="duckdb: inside the warehouse; spark: on a Spark session, marts copied back.",
+    )
+    spark: SparkConfig = SparkConfig()
+
+
 class Config(Strict):
     """A whole run's configuration. ``base_dir`` is the config file's folder."""
 
     base_dir: Path = Field(default=Path(), exclude=True)
     warehouse: WarehouseConfig = WarehouseConfig()
+    engine: EngineConfig = EngineConfig()
     output_dir: str = "out"
     privacy: PrivacyConfig = PrivacyConfig()
     sources: tuple[SourceConfig, ...] = ()

@@ -5,7 +5,7 @@ and email, a CRM row's user id, email and phone) is a link; each connected group
 identifiers is one ``customer_key``. Groups are found by label propagation with pointer
 jumping: each identifier takes the smallest label among itself and its neighbours, then
 the label of its label, and the SQL step repeats until no label changes. The work stays
-in the warehouse (a few joins per round), so it scales with DuckDB, not with Python.
+in the engine (a few joins per round), so it scales with DuckDB or Spark, not with Python.
 
 An identifier seen with too many distinct others (a shop's switchboard number, a shared
 test account) is a super-node: it would merge unrelated customers, so its links are not
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import duckdb
 
 from journey_mining.config import Config
+from journey_mining.engines import Engine, as_engine, rows, scalar
 from journey_mining.parameters import write_parameter_tables
 from journey_mining.sqlmodels import Model, discover, materialise, sql_root
 
@@ -71,23 +72,24 @@ class StitchReport:
 
 
 def stitch_identities(
-    con: duckdb.DuckDBPyConnection, config: Config, *, report_size: int = 10
+    target: duckdb.DuckDBPyConnection | Engine, config: Config, *, report_size: int = 10
 ) -> StitchReport:
     """Build ``int_identifiers__stitched`` (identifier -> customer_key) and report on it."""
-    write_parameter_tables(con, config)
+    engine = as_engine(target)
+    write_parameter_tables(engine, config)
     models = {model.name: model for model in discover(("intermediate",))}
-    tables = {name: materialise(con, models[name]) for name in BEFORE_PROPAGATION}
-    iterations = _propagate(con, config.identity.max_iterations)
-    tables[LABELS_TABLE] = _count(con, LABELS_TABLE)
-    tables |= {name: materialise(con, models[name]) for name in AFTER_PROPAGATION}
+    tables = {name: materialise(engine, models[name]) for name in BEFORE_PROPAGATION}
+    iterations = _propagate(engine, config.identity.max_iterations)
+    tables[LABELS_TABLE] = scalar(engine, f"select count(*) from {LABELS_TABLE}")
+    tables |= {name: materialise(engine, models[name]) for name in AFTER_PROPAGATION}
     return StitchReport(
         iterations=iterations,
         identifiers=tables["int_identifiers__stitched"],
         linked_identifiers=tables[LABELS_TABLE],
-        customers=_scalar(con, "select count(distinct customer_key) from int_identifiers__stitched"),
-        super_nodes=_scalar(con, "select count(*) from int_identifiers__profiled where is_super_node"),
-        top_super_nodes=_top_super_nodes(con, report_size),
-        largest_groups=_largest_groups(con, report_size),
+        customers=scalar(engine, "select count(distinct customer_key) from int_identifiers__stitched"),
+        super_nodes=scalar(engine, "select count(*) from int_identifiers__profiled where is_super_node"),
+        top_super_nodes=_top_super_nodes(engine, report_size),
+        largest_groups=_largest_groups(engine, report_size),
         tables=tables,
     )
 
@@ -98,15 +100,14 @@ def step_model() -> Model:
     return Model(STEP_MODEL, "intermediate", path)
 
 
-def _propagate(con: duckdb.DuckDBPyConnection, max_iterations: int) -> int:
+def _propagate(engine: Engine, max_iterations: int) -> int:
     """Run propagation rounds until no label changes; returns the rounds run."""
     step = step_model()
-    con.execute(f"create or replace table {LABELS_TABLE} as select * from int_identity_labels__seeded")
+    engine.materialise(LABELS_TABLE, "select * from int_identity_labels__seeded")
     for iteration in range(1, max_iterations + 1):
-        con.execute(f"create or replace table {STEP_MODEL} as {step.sql}")
-        changed = _scalar(con, f"select count(*) from {STEP_MODEL} where changed")
-        con.execute(f"drop table {LABELS_TABLE}")
-        con.execute(f"alter table {STEP_MODEL} rename to {LABELS_TABLE}")
+        engine.materialise(STEP_MODEL, step.sql)
+        changed = scalar(engine, f"select count(*) from {STEP_MODEL} where changed")
+        engine.rename(STEP_MODEL, LABELS_TABLE)
         if changed == 0:
             return iteration
     raise IdentityStitchError(
@@ -115,47 +116,37 @@ def _propagate(con: duckdb.DuckDBPyConnection, max_iterations: int) -> int:
     )
 
 
-def _top_super_nodes(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[SuperNode, ...]:
-    rows = con.execute(
-        """
+def _top_super_nodes(engine: Engine, limit: int) -> tuple[SuperNode, ...]:
+    found = rows(
+        engine,
+        f"""
         select identifier_type, identifier,
             greatest(anonymous_id_partners, user_id_partners, email_partners, phone_partners)
                 as partners
         from int_identifiers__profiled
         where is_super_node
         order by partners desc, identifier_type, identifier
-        limit ?
+        limit {int(limit)}
         """,
-        [limit],
-    ).fetchall()
-    return tuple(SuperNode(str(t), str(i), int(p)) for t, i, p in rows)
+    )
+    return tuple(SuperNode(str(t), str(i), int(p)) for t, i, p in found)
 
 
-def _largest_groups(con: duckdb.DuckDBPyConnection, limit: int) -> tuple[IdentityGroup, ...]:
-    rows = con.execute(
-        """
+def _largest_groups(engine: Engine, limit: int) -> tuple[IdentityGroup, ...]:
+    found = rows(
+        engine,
+        f"""
         select
             customer_key,
             count(*) as identifiers,
-            count(*) filter (where identifier_type = 'anonymous_id'),
-            count(*) filter (where identifier_type = 'user_id_hash'),
-            count(*) filter (where identifier_type = 'email_hash'),
-            count(*) filter (where identifier_type = 'phone_hash')
+            count(*) filter (where identifier_type = 'anonymous_id') as anonymous_ids,
+            count(*) filter (where identifier_type = 'user_id_hash') as user_ids,
+            count(*) filter (where identifier_type = 'email_hash') as emails,
+            count(*) filter (where identifier_type = 'phone_hash') as phones
         from int_identifiers__stitched
         group by customer_key
         order by identifiers desc, customer_key
-        limit ?
+        limit {int(limit)}
         """,
-        [limit],
-    ).fetchall()
-    return tuple(IdentityGroup(str(row[0]), *(int(v) for v in row[1:])) for row in rows)
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return _scalar(con, f"select count(*) from {table}")
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    # fetchall, not fetchone: DuckDB 2.0 keeps a partly fetched result open on the connection
-    rows = con.execute(sql).fetchall()
-    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+    )
+    return tuple(IdentityGroup(str(row[0]), *(int(v) for v in row[1:])) for row in found)

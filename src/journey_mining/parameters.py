@@ -1,8 +1,8 @@
 """Config values as small typed tables, the only way definitions reach the SQL models.
 
 The models in ``sql/`` stay plain SELECTs that read ``cfg_*`` tables; values are written
-here with bound parameters, never formatted into SQL text, so a touchpoint name or a
-channel from a config file cannot change what a query does.
+with bound parameters (DuckDB) or as data (Spark), never formatted into SQL text, so a
+touchpoint name or a channel from a config file cannot change what a query does.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from journey_mining.config import Config
+from journey_mining.engines import Engine, as_engine
 
 ROLES = ("conversion", "cart", "checkout", "excluded")
 """Roles a touchpoint can play in ``cfg_touchpoint_roles``; one touchpoint may have several."""
@@ -62,36 +63,31 @@ def touchpoint_roles(config: Config) -> list[tuple[str, str]]:
     return sorted((touchpoint, role) for role, touchpoint in pairs)
 
 
-def write_parameter_tables(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
-    """(Re)create every ``cfg_*`` table from ``config``; returns rows per table."""
+def parameter_rows(config: Config) -> dict[str, list[tuple[object, ...]]]:
+    """The rows of every ``cfg_*`` table for ``config``, in ``PARAMETER_DDL``'s column order."""
     session, journey, identity = config.session, config.journey, config.identity
-    for ddl in PARAMETER_DDL.values():
-        con.execute(ddl)
-    con.execute(
-        "insert into cfg_session values (?, ?, ?, ?, ?)",
-        [
-            _seconds(session.timeout_minutes),
-            None if session.max_length_minutes is None else _seconds(session.max_length_minutes),
-            session.split_by_channel,
-            session.use_source_session_id,
-            session.collapse_repeats,
+    return {
+        "cfg_session": [
+            (
+                _seconds(session.timeout_minutes),
+                None if session.max_length_minutes is None else _seconds(session.max_length_minutes),
+                session.split_by_channel,
+                session.use_source_session_id,
+                session.collapse_repeats,
+            )
         ],
-    )
-    timeouts = sorted(session.channel_timeout_minutes.items())
-    if timeouts:
-        con.executemany(
-            "insert into cfg_channel_timeouts values (?, ?)",
-            [[channel, _seconds(minutes)] for channel, minutes in timeouts],
-        )
-    con.execute("insert into cfg_journey values (?)", [round(journey.inactivity_days * 86400, 6)])
-    roles = touchpoint_roles(config)
-    if roles:
-        con.executemany("insert into cfg_touchpoint_roles values (?, ?)", [list(r) for r in roles])
-    con.execute(
-        "insert into cfg_identity values (?, ?)",
-        [identity.max_customers_per_identifier, identity.max_devices_per_identifier],
-    )
-    counts: dict[str, int] = {}
-    for table in PARAMETER_DDL:
-        counts[table] = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
-    return counts
+        "cfg_channel_timeouts": [
+            (channel, _seconds(minutes))
+            for channel, minutes in sorted(session.channel_timeout_minutes.items())
+        ],
+        "cfg_journey": [(round(journey.inactivity_days * 86400, 6),)],
+        "cfg_touchpoint_roles": touchpoint_roles(config),
+        "cfg_identity": [(identity.max_customers_per_identifier, identity.max_devices_per_identifier)],
+    }
+
+
+def write_parameter_tables(target: duckdb.DuckDBPyConnection | Engine, config: Config) -> dict[str, int]:
+    """(Re)create every ``cfg_*`` table from ``config`` on the engine; returns rows per table."""
+    engine = as_engine(target)
+    rows = parameter_rows(config)
+    return {table: engine.write_table(table, ddl, rows[table]) for table, ddl in PARAMETER_DDL.items()}

@@ -17,6 +17,7 @@ from typing import Any
 from journey_mining import __version__
 from journey_mining.alerts import RegressionError, find_regressions
 from journey_mining.config import Config
+from journey_mining.engines import ENGINES
 from journey_mining.headline import headline_numbers
 from journey_mining.ingest.loader import LoadReport, load_sources
 from journey_mining.journeys import build_journeys
@@ -54,8 +55,18 @@ def load_step(config: Config, *, run_date: date | None = None, raise_on_failure:
         return load_sources(con, config, run_date=run_date, raise_on_failure=raise_on_failure)
 
 
-def build_step(config: Config) -> dict[str, int]:
-    """Rebuild identities, sessions, journeys and marts from touchpoints, all or nothing."""
+def build_step(config: Config, engine: str | None = None) -> dict[str, int]:
+    """Rebuild identities, sessions, journeys and marts from touchpoints, all or nothing.
+
+    ``engine`` (``duckdb`` or ``spark``) overrides ``engine.name`` of the config.
+    """
+    name = engine or config.engine.name
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
+    if name == "spark":
+        from journey_mining.scale_out import build_on_spark
+
+        return build_on_spark(config)
     with open_warehouse(config) as con:
         con.execute("begin transaction")
         try:

@@ -1,7 +1,8 @@
 """Runs the layered SQL models in ``sql/`` in dependency order and materialises them.
 
-Each ``.sql`` file is one plain SELECT named for the table it builds; this module owns
-the ``create or replace table`` so the SQL itself stays engine-neutral. Dependencies are
+Each ``.sql`` file is one plain SELECT named for the table it builds; the engine
+(``journey_mining.engines``: DuckDB by default, or Spark) owns how it becomes a table, so
+the SQL itself stays engine-neutral. Dependencies are
 read from the files: a model depends on every other model whose name it mentions.
 """
 
@@ -14,6 +15,8 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
+
+from journey_mining.engines import Engine, as_engine
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -65,18 +68,17 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def materialise(con: duckdb.DuckDBPyConnection, model: Model) -> int:
-    """Build one model as a table (replacing the old one atomically) and return its rows."""
-    con.execute(f'create or replace table "{model.name}" as {model.sql}')
-    # fetchall, not fetchone: DuckDB 2.0 keeps a partly fetched result open on the
-    # connection, and the caller's next con.sql()/register() would fail
-    rows = con.execute(f'select count(*) from "{model.name}"').fetchall()
-    return int(rows[0][0]) if rows else 0
+def materialise(target: duckdb.DuckDBPyConnection | Engine, model: Model) -> int:
+    """Build one model as a table on the engine (replacing the old one) and return its rows."""
+    return as_engine(target).materialise(model.name, model.sql)
 
 
-def run_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> dict[str, int]:
+def run_models(
+    target: duckdb.DuckDBPyConnection | Engine, models: list[Model] | None = None
+) -> dict[str, int]:
     """Materialise models in order; returns rows per table."""
+    engine = as_engine(target)
     counts: dict[str, int] = {}
     for model in models if models is not None else discover():
-        counts[model.name] = materialise(con, model)
+        counts[model.name] = materialise(engine, model)
     return counts

@@ -1,0 +1,53 @@
+"""What an engine must do to run the shared SQL in ``sql/``: the few per-engine operations.
+
+Every query handed to an engine is written in DuckDB's dialect (the dialect of ``sql/``);
+an engine that speaks another dialect translates it. Tables are named, and each engine
+decides what a table is (a DuckDB table, a Spark temp view over materialised data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import pyarrow as pa
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Builds and reads named tables from DuckDB-dialect SQL."""
+
+    name: str
+
+    def materialise(self, table: str, sql: str) -> int:
+        """Build ``table`` from the SELECT ``sql``, replacing any previous one; returns its rows."""
+        ...
+
+    def rename(self, table: str, new_name: str) -> None:
+        """Rename ``table`` to ``new_name``, replacing any table of that name."""
+        ...
+
+    def write_table(self, table: str, ddl: str, rows: Sequence[Sequence[Any]]) -> int:
+        """(Re)create ``table`` from a DuckDB ``create table`` statement and fill it with
+        ``rows`` (values bound, never formatted into SQL); returns the rows written."""
+        ...
+
+    def to_arrow(self, sql: str) -> pa.Table:
+        """The result of a query, as an Arrow table (small results: reports, tests)."""
+        ...
+
+
+def scalar(engine: Engine, sql: str) -> int:
+    """The first column of the first row of ``sql`` as an int (0 when empty or NULL)."""
+    result = engine.to_arrow(sql)
+    if result.num_rows == 0:
+        return 0
+    value = result.column(0)[0].as_py()
+    return 0 if value is None else int(value)
+
+
+def rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    """The result of ``sql`` as a list of tuples (small results)."""
+    result = engine.to_arrow(sql)
+    columns = [column.to_pylist() for column in result.columns]
+    return list(zip(*columns, strict=True)) if columns else []

@@ -1,0 +1,100 @@
+"""The build on Spark: canonical tables in as Parquet, the shared SQL on Spark, marts back.
+
+DuckDB stays the warehouse. Spark reads ``touchpoints`` and ``identities`` from
+``engine.spark.input_path`` (or from an export of the warehouse when that is not set), runs
+the same ``sql/`` models as ``build_journeys`` does on DuckDB, and writes only the marts as
+Parquet under ``engine.spark.output_path``; the warehouse then replaces its mart tables
+with them in one transaction, so graph, friction and the dashboard run unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from journey_mining.config import Config
+from journey_mining.engines.duckdb_engine import attach_parquet, export_tables
+from journey_mining.journeys import build_journeys
+from journey_mining.parameters import write_parameter_tables
+from journey_mining.schema import TABLE_DDL
+from journey_mining.sqlmodels import discover
+from journey_mining.warehouse import open_warehouse
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+INPUT_TABLES = ("touchpoints", "identities")
+"""The canonical tables Spark reads: ``<input_path>/<table>``, Parquet."""
+
+
+def _is_uri(location: str) -> bool:
+    return "://" in location
+
+
+def location(config: Config, value: str | None) -> str | None:
+    """A configured path: URIs (s3a://, gs://, abfss://, hdfs://) as given, others resolved
+    against the config file's folder."""
+    if value is None or _is_uri(value):
+        return value
+    return str(config.resolve(value))
+
+
+def output_location(config: Config) -> str:
+    """Where the Spark build writes: ``engine.spark.output_path``, or ``<output_dir>/spark``."""
+    return location(config, config.engine.spark.output_path) or str(config.output_path / "spark")
+
+
+def export_inputs(config: Config) -> str:
+    """Copy the warehouse's canonical tables to ``<output>/input`` as Parquet; returns the folder."""
+    output = output_location(config)
+    if _is_uri(output):
+        raise ValueError(
+            f"engine.spark.output_path {output} is not a local folder: set engine.spark.input_path "
+            "to where touchpoints and identities are stored as Parquet"
+        )
+    folder = config.resolve(output) / "input"
+    with open_warehouse(config, read_only=True) as con:
+        export_tables(con, INPUT_TABLES, folder)
+    return str(folder)
+
+
+def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[str, int]:
+    """Build every intermediate and mart table on Spark and replace the warehouse's marts.
+
+    ``spark``: a session to use (left running); without one, a session is started from
+    ``engine.spark`` and stopped afterwards unless one was already running in this process.
+    Returns rows per table, as ``build_journeys`` does.
+    """
+    from pyspark import SparkContext
+
+    from journey_mining.engines.spark_engine import SparkEngine, start_session
+
+    settings = config.engine.spark
+    output = output_location(config)
+    inputs = location(config, settings.input_path) or export_inputs(config)
+    owned = spark is None and SparkContext._active_spark_context is None
+    session = spark or start_session(settings.master, settings.conf)
+    work = f"{output}/work" if settings.intermediate_storage == "parquet" else None
+    engine = SparkEngine(session, work_path=work)
+    try:
+        for table in INPUT_TABLES:
+            engine.read_parquet(table, f"{inputs.rstrip('/')}/{table}", TABLE_DDL[table])
+        counts = build_journeys(engine, config)
+        marts = engine.write_parquet([model.name for model in discover(("marts",))], f"{output}/marts")
+    finally:
+        engine.close()
+        if owned:
+            session.stop()
+    with open_warehouse(config) as con:
+        con.execute("begin transaction")
+        try:
+            write_parameter_tables(con, config)
+            attach_parquet(con, marts)
+            # intermediate tables of an earlier DuckDB build would no longer match the marts
+            stale = [name for name in counts if name.startswith("int_")]
+            for name in stale:
+                con.execute(f'drop table if exists "{name}"')
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+    return counts

@@ -1,0 +1,441 @@
+"""The same ``sql/`` on DuckDB and on Spark gives the same marts, row for row and type for type.
+
+Hand-made edge cases (timeouts to the microsecond, ties broken by ingest order, time zones,
+per-channel timeouts, max length, super-nodes, long identity chains, journeys, transitions)
+are built once on each engine under several configs; then the bundled sample, through the
+pipeline's build step, with friction detection run on the Spark-built marts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from journey_mining.config import Config, ConfigError, WarehouseConfig, load_config
+from journey_mining.engines import Engine
+from journey_mining.journeys import build_journeys
+from journey_mining.sqlmodels import discover, sql_root
+from journey_mining.warehouse import connect
+from tests.conftest import insert_identities, insert_touchpoints, make_config
+
+pyspark = pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+
+from pyspark.sql import SparkSession  # noqa: E402 (after the skip)
+
+from journey_mining.engines.spark_engine import (  # noqa: E402
+    SparkEngine,
+    start_session,
+    to_spark_sql,
+)
+from journey_mining.scale_out import build_on_spark  # noqa: E402
+
+T0 = datetime(2026, 3, 2, 9, 15, 0, 123457)  # microseconds, so float rounding would show
+ROOT = Path(__file__).resolve().parents[1]
+MARTS = tuple(model.name for model in discover(("marts",)))
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """One local Spark session for every test here: 2 cores, UTC, no UI, loopback only."""
+    session = start_session("local[2]", {"spark.sql.shuffle.partitions": 4})
+    assert session.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert session.conf.get("spark.driver.bindAddress") == "127.0.0.1"
+    assert session.sparkContext.getConf().get("spark.ui.enabled") == "false"
+    yield session
+    session.stop()
+
+
+Snapshot = dict[str, tuple[list[tuple[str, str]], list[tuple[Any, ...]]]]
+
+
+def snapshot(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = MARTS) -> Snapshot:
+    """Per table: (column, type) pairs and every row, sorted."""
+    result = {}
+    for table in tables:
+        columns = [(row[0], row[1]) for row in con.execute(f'describe "{table}"').fetchall()]
+        result[table] = (columns, con.execute(f'select * from "{table}" order by all').fetchall())
+    return result
+
+
+def assert_same(duck: Snapshot, spark: Snapshot) -> None:
+    assert duck.keys() == spark.keys()
+    for table in duck:
+        assert spark[table][0] == duck[table][0], f"{table}: columns or types differ"
+        assert len(spark[table][1]) == len(duck[table][1]), f"{table}: row counts differ"
+        for duck_row, spark_row in zip(duck[table][1], spark[table][1], strict=True):
+            assert spark_row == duck_row, f"{table}: first differing row"
+
+
+def build_both(config: Config, spark: SparkSession) -> tuple[Snapshot, Snapshot, dict[str, int]]:
+    """Build the warehouse's touchpoints on DuckDB, then on Spark; both snapshots and the
+    tables whose row counts differ between the engines' builds (empty when none)."""
+    con = connect(config.warehouse_path)
+    try:
+        duck_counts = build_journeys(con, config)
+        duck = snapshot(con)
+    finally:
+        con.close()
+    spark_counts = build_on_spark(config, spark)
+    con = connect(config.warehouse_path)
+    try:
+        on_spark = snapshot(con)
+        leftover = con.execute(
+            "select table_name from duckdb_tables() where table_name like 'int_%'"
+        ).fetchall()
+        assert leftover == [], "intermediate tables of the DuckDB build are dropped"
+    finally:
+        con.close()
+    differing = {t: n for t, n in duck_counts.items() if spark_counts.get(t) != n}
+    return duck, on_spark, differing
+
+
+# --- the hand-made cases, one customer each ---------------------------------------------------
+
+
+def at(minutes: float, touchpoint: str, **fields: Any) -> dict[str, Any]:
+    return {"ts": T0 + timedelta(minutes=minutes), "touchpoint": touchpoint, **fields}
+
+
+def session_cases() -> list[dict[str, Any]]:
+    new_york = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("America/New_York"))  # 14:00 UTC
+    berlin = datetime(2026, 3, 2, 14, 30, tzinfo=ZoneInfo("Europe/Berlin"))  # 13:30 UTC
+    return [
+        # a gap of exactly the timeout stays in the session; one microsecond more does not
+        at(0, "web:home", anonymous_id="exact"),
+        at(30, "web:cart", anonymous_id="exact"),
+        at(0, "web:home", anonymous_id="micro"),
+        {"ts": T0 + timedelta(minutes=30, microseconds=1), "touchpoint": "web:cart", "anonymous_id": "micro"},
+        # local wall clocks in two zones: ordered by UTC
+        {"ts": new_york, "touchpoint": "call:inbound", "user_id_hash": "utc"},
+        {"ts": berlin, "touchpoint": "chat:started", "user_id_hash": "utc"},
+        # per-channel timeout, applied by the later touchpoint's channel
+        at(0, "web:home", anonymous_id="channel"),
+        at(90, "chat:started", anonymous_id="channel"),
+        at(200, "chat:message", anonymous_id="channel"),
+        at(290, "web:home", anonymous_id="channel"),
+        # max length, and a timeout restarting the window
+        *(at(m, f"web:p{m}", anonymous_id="long") for m in (0, 20, 40, 60, 80, 100, 120, 140, 200, 220)),
+        # channels mixed within minutes; the source's own session ids
+        at(0, "web:help", anonymous_id="mixed", source_session_id="s1"),
+        at(2, "chat:started", anonymous_id="mixed", source_session_id="s1"),
+        at(4, "web:product", anonymous_id="mixed", source_session_id="s2"),
+        # excluded touchpoints are no steps and bridge no gap
+        at(0, "web:home", anonymous_id="excluded"),
+        at(20, "web:scroll", anonymous_id="excluded"),
+        at(40, "web:user_engagement", anonymous_id="excluded"),
+        at(50, "web:cart", anonymous_id="excluded"),
+        # a converting session with cart and checkout
+        *(
+            at(m, t, anonymous_id="buyer")
+            for m, t in [
+                (0, "web:product"),
+                (1, "web:add_to_cart"),
+                (2, "web:begin_checkout"),
+                (3, "web:purchase"),
+                (4.5, "web:home"),
+            ]
+        ),
+        # no identifiers: grouped by source session, kept apart by source, or alone
+        at(0, "chat:started", source="intercom", source_session_id="1"),
+        at(1, "call:inbound", source="connect", source_session_id="1"),
+        at(2, "chat:message", source="intercom", source_session_id="1"),
+        at(3, "call:inbound"),
+    ]
+
+
+def tie_cases() -> list[dict[str, Any]]:
+    """Equal timestamps: ordered by ingest_seq, not by insertion order."""
+    return [
+        at(0, "web:cart", anonymous_id="tie", ingest_seq=1_000_007),
+        at(0, "web:home", anonymous_id="tie", ingest_seq=1_000_003),
+        at(1, "web:checkout", anonymous_id="tie", ingest_seq=1_000_005),
+        at(1, "web:help", anonymous_id="tie", ingest_seq=1_000_006),
+    ]
+
+
+def random_cases() -> list[dict[str, Any]]:
+    """Gaps around the timeout, at odd microseconds, in random order."""
+    rng = random.Random(7)
+    minutes, rows = 0.0, []
+    for i in range(300):
+        minutes += rng.choice([1, 5, 29, 30, 31, 90, 600, 61 * 24 * 7])
+        rows.append(
+            {
+                "ts": T0 + timedelta(minutes=minutes, microseconds=rng.randrange(1_000_000)),
+                "touchpoint": rng.choice(
+                    ["web:home", "web:product", "web:purchase", "chat:started", "call:inbound"]
+                ),
+                "anonymous_id": f"random-{i % 4}",
+            }
+        )
+    return rng.sample(rows, len(rows))
+
+
+def journey_cases() -> list[dict[str, Any]]:
+    week = 7 * 24 * 60
+    return [
+        at(0, "web:product", anonymous_id="journey"),
+        at(300, "web:add_to_cart", anonymous_id="journey"),
+        at(306, "web:purchase", anonymous_id="journey"),
+        at(312, "web:home", anonymous_id="journey"),
+        at(1800, "chat:resolved", anonymous_id="journey"),
+        at(1900, "web:product", anonymous_id="journey"),
+        at(0, "web:home", anonymous_id="idle"),
+        at(week, "web:home", anonymous_id="idle"),  # exactly the inactivity limit later
+        at(2 * week + 30, "web:home", anonymous_id="idle"),
+        at(0, "web:help", anonymous_id="across", user_id_hash="across-user"),
+        at(120, "chat:started", user_id_hash="across-user"),
+        at(26 * 60, "call:order_placed", user_id_hash="across-user"),
+    ]
+
+
+def transition_cases() -> list[dict[str, Any]]:
+    def steps(customer: str, hours: float, *pairs: tuple[float, str]) -> list[dict[str, Any]]:
+        return [at(hours * 60 + s / 60, t, anonymous_id=customer) for s, t in pairs]
+
+    return [
+        *steps("flow-a", 0, (0, "web:a"), (10, "web:b"), (40, "web:b"), (100, "web:c")),
+        *steps("flow-a", 24, (0, "web:a")),
+        *steps("flow-b", 0, (0, "web:a"), (20, "web:c")),
+        *steps("flow-b", 2, (0, "web:a"), (30, "web:c")),
+        *steps("flow-b", 2.5, (0, "web:a"), (7, "web:a"), (8, "web:a")),
+        at(
+            0,
+            "web:help",
+            anonymous_id="flow-c",
+            user_id_hash="flow-c-user",
+            page="/help/returns",
+            device="mobile",
+        ),
+        at(1.5, "chat:started", user_id_hash="flow-c-user", wait_seconds=45.0, topic="returns"),
+        at(
+            6.7, "chat:closed", user_id_hash="flow-c-user", outcome="resolved", satisfaction=2.0, revenue=12.5
+        ),
+    ]
+
+
+def identity_cases() -> list[dict[str, Any]]:
+    rows = [
+        # web, chat and call identifiers of one person (the call joins through the CRM row)
+        at(0, "web:home", anonymous_id="cookie-1"),
+        at(1, "web:login", anonymous_id="cookie-1", user_id_hash="user-1"),
+        at(60, "chat:started", user_id_hash="user-1", email_hash="email-1"),
+        at(300, "call:inbound", phone_hash="phone-1"),
+        # a phone without a CRM row stays its own customer
+        at(310, "call:inbound", phone_hash="phone-2"),
+    ]
+    for i in range(40):  # a switchboard number called by 40 people: a super-node
+        rows.append(at(i, "web:login", anonymous_id=f"caller-cookie-{i}", user_id_hash=f"caller-{i}"))
+        rows.append(at(i + 1, "call:inbound", user_id_hash=f"caller-{i}", phone_hash="switchboard"))
+    rows += [at(i, "web:login", anonymous_id=f"device-{i}", user_id_hash="loyal") for i in range(6)]
+    rows += [at(10 + i, "web:login", anonymous_id="kiosk", user_id_hash=f"visitor-{i}") for i in range(4)]
+    for i in range(60):  # a chain cookie-0 - user-0 - cookie-1 - user-1 - ...: several rounds
+        rows.append(
+            at(i, "web:login", anonymous_id=f"chain-cookie-{i:03d}", user_id_hash=f"chain-user-{i:03d}")
+        )
+        rows.append(
+            at(
+                i + 0.5,
+                "web:login",
+                anonymous_id=f"chain-cookie-{i + 1:03d}",
+                user_id_hash=f"chain-user-{i:03d}",
+            )
+        )
+    return rows
+
+
+CRM_ROWS = [
+    {"email_hash": "email-1", "phone_hash": "phone-1"},
+    {"user_id_hash": "crm-only", "email_hash": "crm-email", "phone_hash": "crm-phone"},
+]
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "channel-timeouts-collapsed-repeats": {
+        "session": {"channel_timeout_minutes": {"chat": 120, "call": 5}, "collapse_repeats": True},
+        "journey": {"inactivity_days": 1},
+        "conversion_touchpoints": ["web:purchase", "chat:resolved"],
+    },
+    "max-length-split-by-channel-and-source-session-tight-identity": {
+        "session": {"max_length_minutes": 60, "split_by_channel": True, "use_source_session_id": True},
+        "identity": {"max_devices_per_identifier": 5, "max_customers_per_identifier": 2},
+        "engine": {"spark": {"intermediate_storage": "parquet"}},
+    },
+}
+
+
+@pytest.fixture
+def hand_made(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """Every hand-made case in this test's warehouse (``tmp_path/warehouse.duckdb``)."""
+    insert_touchpoints(warehouse, tie_cases())
+    for rows in (session_cases(), random_cases(), journey_cases(), transition_cases(), identity_cases()):
+        insert_touchpoints(warehouse, rows)
+    insert_identities(warehouse, CRM_ROWS)
+    warehouse.close()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("hand_made")
+@pytest.mark.parametrize("sections", CONFIGS.values(), ids=CONFIGS.keys())
+def test_hand_made_cases_give_the_same_marts(
+    tmp_path: Path, spark: SparkSession, sections: dict[str, Any]
+) -> None:
+    duck, on_spark, differing_counts = build_both(make_config(tmp_path, **sections), spark)
+    assert differing_counts == {}
+    assert_same(duck, on_spark)
+    assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == [], "views are dropped"
+    assert not (tmp_path / "out" / "spark" / "work").exists(), "Parquet intermediates are removed"
+    sessions = dict(duck["sessions"][0])
+    assert sessions["session_start"] == "TIMESTAMP"
+    assert sessions["duration_seconds"] == "DOUBLE"
+    assert sessions["session_number"] == "BIGINT"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("hand_made")
+def test_edge_cases_come_out_right_on_spark_from_given_parquet(tmp_path: Path, spark: SparkSession) -> None:
+    """Not only equal: the Spark build keeps the definitions (so both engines are right),
+    here reading Parquet written elsewhere, with time-zone-aware UTC timestamps."""
+    given = tmp_path / "lake"
+    con = connect(tmp_path / "warehouse.duckdb")
+    try:
+        for table, body in {
+            "touchpoints": "select * replace (cast(ts as timestamptz) as ts) from touchpoints",
+            "identities": "select * from identities",
+        }.items():
+            (given / table).mkdir(parents=True)
+            con.execute(f"copy ({body}) to '{given / table / 'data.parquet'}' (format parquet)")
+        con.execute("delete from touchpoints")  # the warehouse's own copy is not what is read
+    finally:
+        con.close()
+    config = make_config(
+        tmp_path,
+        session={"channel_timeout_minutes": {"chat": 120}},
+        engine={"name": "spark", "spark": {"input_path": "lake"}},
+    )
+    assert isinstance(SparkEngine(spark), Engine)
+    build_on_spark(config, spark)
+    con = connect(config.warehouse_path)
+    try:
+        by_customer = dict(
+            con.execute(
+                """select m.identifier, list(s.split_reason order by s.session_number)
+                   from sessions s join identity_map m using (customer_key)
+                   where m.identifier in ('exact', 'micro', 'channel', 'tie', 'utc')
+                   group by m.identifier"""
+            ).fetchall()
+        )
+        tie = con.execute(
+            "select touchpoint_sequence from sessions s join identity_map m using (customer_key) "
+            "where m.identifier = 'tie'"
+        ).fetchall()
+        supers = con.execute("select identifier from identity_super_nodes order by 1").fetchall()
+    finally:
+        con.close()
+    assert by_customer == {
+        "exact": ["first"],
+        "micro": ["first", "timeout"],
+        "channel": ["first", "timeout"],  # chat waits 120 min; the web visit after 90 min does not
+        "tie": ["first"],
+        "utc": ["first"],
+    }
+    assert tie == [("web:home > web:cart > web:checkout > web:help",)]
+    assert supers == [("kiosk",), ("switchboard",)]
+    assert not (tmp_path / "out" / "spark" / "input").exists(), "given Parquet is read, nothing exported"
+
+
+@pytest.mark.slow
+def test_input_without_a_canonical_column_fails_naming_it(tmp_path: Path, spark: SparkSession) -> None:
+    folder = tmp_path / "touchpoints"
+    folder.mkdir()
+    duckdb.execute(
+        f"copy (select 'e1' as event_id, 'web' as source) to '{folder / 'data.parquet'}' (format parquet)"
+    )
+    from journey_mining.schema import TABLE_DDL
+
+    with pytest.raises(ValueError, match="touchpoints lacks the column"):
+        SparkEngine(spark).read_parquet("touchpoints", str(folder), TABLE_DDL["touchpoints"])
+
+
+# --- the bundled sample, through the pipeline -------------------------------------------------
+
+
+@pytest.mark.slow
+def test_bundled_sample_gives_the_same_marts_and_friction(tmp_path: Path, spark: SparkSession) -> None:
+    from journey_mining.pipeline import build_step, friction_step, load_step
+
+    sample = load_config(ROOT / "data" / "sample" / "config.yaml")
+    config = sample.model_copy(
+        update={
+            "warehouse": WarehouseConfig(path=str(tmp_path / "warehouse.duckdb"), memory_limit="1GB"),
+            "output_dir": str(tmp_path / "out"),
+        }
+    )
+    load_step(config)
+    duck_counts = build_step(config)
+    friction_step(config)
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        duck = snapshot(con, (*MARTS, "friction"))
+    spark_counts = build_step(config, engine="spark")  # the running session is used, and left running
+    friction_step(config)
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        on_spark = snapshot(con, (*MARTS, "friction"))
+    assert spark_counts == duck_counts
+    assert duck["sessions"][1], "the sample has sessions"
+    assert_same(duck, on_spark)
+    assert not spark.sparkContext._jsc.sc().isStopped()
+    assert (tmp_path / "out" / "spark" / "marts" / "sessions").is_dir()
+
+
+# --- translation and configuration (fast) -----------------------------------------------------
+
+
+def test_fixed_translations() -> None:
+    assert "UNIX_MICROS(ts) / 1e6" in to_spark_sql("select epoch(ts) from t")
+    assert "PERCENTILE(s, 0.9)" in to_spark_sql("select quantile_cont(s, 0.9) from t")
+    assert "LISTAGG(c, ',') WITHIN GROUP (ORDER BY c NULLS LAST)" in to_spark_sql(
+        "select string_agg(c, ',' order by c) from t"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((sql_root() / "intermediate").rglob("*.sql")) + sorted((sql_root() / "marts").glob("*.sql")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_every_model_translates_and_rounds_its_quantiles(path: Path) -> None:
+    sql = path.read_text(encoding="utf-8")
+    spark_sql = to_spark_sql(sql)
+    assert "UNIX_TIMESTAMP" not in spark_sql
+    assert "PERCENTILE_CONT" not in spark_sql
+    # interpolated quantiles differ between engines in their last bits unless rounded
+    for quantile in sqlglot.parse_one(sql, read="duckdb").find_all(exp.PercentileCont):
+        assert isinstance(quantile.parent, exp.Round), f"round {quantile.sql('duckdb')} (to 7 decimals)"
+
+
+def test_engine_config_defaults_and_validation(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    assert config.engine.name == "duckdb"
+    assert config.engine.spark.master == "local[2]"
+    assert config.engine.spark.input_path is None
+    assert config.engine.spark.intermediate_storage == "memory"
+    with pytest.raises(ConfigError, match=r"engine\.name"):
+        make_config(tmp_path, engine={"name": "flink"})
+    with pytest.raises(ConfigError, match=r"engine\.spark\.master_url"):
+        make_config(tmp_path, engine={"spark": {"master_url": "local"}})
+
+
+def test_unknown_engine_in_the_build_step_fails(tmp_path: Path) -> None:
+    from journey_mining.pipeline import build_step
+
+    with pytest.raises(ValueError, match="unknown engine 'flink'"):
+        build_step(make_config(tmp_path), engine="flink")
