@@ -36,6 +36,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.dashboard
 	$(BIN)/python -m benchmarks.run --sizes 1M,10M
 
 clean:
