@@ -16,10 +16,30 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 """Source names become part of ids and file names: keep them plain identifiers."""
+
+
+def _known_zone(value: str) -> str:
+    """An IANA time zone name that this machine's zone database knows."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError(f"unknown time zone {value!r}") from err
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class ConfigError(ValueError):
@@ -49,7 +69,9 @@ class SourceConfig(Strict):
     format: Literal["jsonl", "parquet", "csv"] | None = Field(
         default=None, description="Inferred from the file extension when omitted."
     )
-    time_zone: str = Field(default="UTC", description="Zone for timestamps written without an offset.")
+    time_zone: TimeZoneName = Field(
+        default="UTC", description="Zone for timestamps written without an offset."
+    )
     delimiter: Literal[",", ";", "|", "\t"] | None = Field(
         default=None, description="CSV delimiter; sniffed when omitted."
     )
@@ -68,15 +90,6 @@ class SourceConfig(Strict):
         description="With a {date:...} placeholder in path, a dated run also reads this many "
         "earlier days (exports re-delivered with late events).",
     )
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown time zone {value!r}") from err
-        return value
 
     @field_validator("path")
     @classmethod
@@ -223,7 +236,7 @@ class FrictionConfig(Strict):
         default=("error", "failed"), description="Touchpoints whose name contains one are errors."
     )
     low_satisfaction_max: float = Field(default=2, description="Ratings at or below are low.")
-    time_zone: str = Field(
+    time_zone: TimeZoneName = Field(
         default="UTC", description="Zone of the weekday and hour breakdowns (waits, abandoned contacts)."
     )
     min_support: Annotated[int, Field(ge=1)] = Field(
@@ -233,30 +246,12 @@ class FrictionConfig(Strict):
         default=0.05, description="False discovery rate (Benjamini-Hochberg, over all findings)."
     )
 
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown time zone {value!r}") from err
-        return value
-
 
 class ScheduleConfig(Strict):
     """When the nightly flow runs (``pipelines/serve.py``; prefect.yaml keeps its own copy)."""
 
     cron: Annotated[str, Field(pattern=r"^[0-9*/,\- ]+$")] = "0 3 * * *"
-    time_zone: str = "UTC"
-
-    @field_validator("time_zone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown time zone {value!r}") from err
-        return value
+    time_zone: TimeZoneName = "UTC"
 
 
 class AlertConfig(Strict):
