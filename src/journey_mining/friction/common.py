@@ -259,3 +259,16 @@ def against(row: Mapping[str, Any], where: str) -> str:
     if baseline is None or pd.isna(baseline):
         return ""
     return f", vs {percent(baseline)} {where}{times(row.get('lift'))}"
+
+
+def against_the_rest(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Each row against all other rows of its kind, losing the conversion-rate gap.
+
+    For kinds whose affected units may still convert (escalation, repeat contact, low
+    satisfaction): baseline = the pooled other rows, loss probability = the outcome gap.
+    """
+    pooled = pool_others(frame.assign(family=kind), ["family"])
+    pooled["loss_probability"] = outcome_gap(
+        pooled["affected"], pooled["base"], pooled["affected_converted"], pooled["unaffected_converted"]
+    )
+    return pooled

@@ -23,13 +23,12 @@ from journey_mining.friction.common import (
     CONTACTS,
     JOURNEY_FACTS,
     against,
+    against_the_rest,
     candidates,
     empty_candidates,
     examples,
     lost,
-    outcome_gap,
     percent,
-    pool_others,
     query,
 )
 
@@ -95,10 +94,7 @@ def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataF
     frame = query(con, SQL, parameters)
     if frame.empty:
         return empty_candidates()
-    frame = pool_others(frame.assign(family=KIND), ["family"])
-    frame["loss_probability"] = outcome_gap(
-        frame["affected"], frame["base"], frame["affected_converted"], frame["unaffected_converted"]
-    )
+    frame = against_the_rest(frame, KIND)
     channels = " or ".join(parameters["escalation_channels"])
     minutes = parameters["escalation_window_seconds"] / 60
     return candidates(
