@@ -424,6 +424,21 @@ def test_friction_table_is_materialised_and_ranked(warehouse, tmp_path) -> None:
     assert again["finding_id"].tolist() == found["finding_id"].tolist()
 
 
+def test_shared_temp_tables_are_dropped_and_examples_are_journey_ids(warehouse, tmp_path) -> None:
+    config = build(warehouse, tmp_path, loop_rows() + cart_rows())
+    found = detect_friction(warehouse, config)
+    left = warehouse.execute(
+        "select table_name from duckdb_tables() where table_name like '\\_fr\\_%' escape '\\'"
+    )
+    assert left.fetchall() == []
+    journeys = {row[0] for row in warehouse.execute("select journey_id from journeys").fetchall()}
+    for value in found["example_ids"].dropna():
+        ids = value.split(",")
+        assert ids == sorted(set(ids))
+        assert len(ids) <= 3
+        assert set(ids) <= journeys
+
+
 def uniform_rows(seed: int, customers: int = 400) -> list[dict[str, Any]]:
     """Every step an independent uniform draw: no touchpoint, device, topic, weekday or hour
     differs from another in anything but chance."""

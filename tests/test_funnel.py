@@ -65,6 +65,22 @@ def test_filter_by_segment_value_and_customer_type(con: duckdb.DuckDBPyConnectio
     assert new["returning"].tolist() == [1, 1, 0, 0]
 
 
+def test_repeated_steps_take_the_earliest_match_after_the_previous_one(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    steps = ["web:product", "web:add_to_cart", "web:product", "web:add_to_cart"]
+    result = funnel(con, steps)
+    # s2 goes product, cart, product, cart; s1 and s4 stop after the first cart; s3 has no cart after product
+    assert result["reached"].tolist() == [4, 3, 1, 1]
+    assert result["median_seconds"].tolist()[2:] == [60.0, 60.0]
+
+
+def test_a_step_nobody_reaches_stops_the_funnel(con: duckdb.DuckDBPyConnection) -> None:
+    result = funnel(con, ["web:product", "web:nowhere", "web:add_to_cart"], level="journey")
+    assert result["reached"].tolist() == [4, 0, 0]
+    assert result["units_total"].tolist() == [5] * 3
+
+
 def test_unknown_segment_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown segment"):
         Filter(segment="device; drop table x", segment_value="x")

@@ -6,6 +6,7 @@ chosen from this fixed list (never taken as SQL text), values are bound paramete
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -46,8 +47,14 @@ def unit_columns(level: Level) -> tuple[str, str]:
     raise ValueError(f"level must be 'session' or 'journey', not {level!r}")
 
 
-def units_sql(level: Level, flt: Filter, segment: str | None) -> tuple[str, list[object]]:
-    """SQL selecting (unit_id, segment) of the units passing ``flt``, and its parameters."""
+def units_sql(
+    level: Level, flt: Filter, segment: str | None, columns: Sequence[str] = ()
+) -> tuple[str, list[object]]:
+    """SQL selecting (unit_id, segment) of the units passing ``flt``, and its parameters.
+
+    ``columns``: more aggregates (``expr as name``, without parameters) to compute in the
+    same pass over ``session_touchpoints``, so a caller need not scan it again.
+    """
     unit, pos = unit_columns(level)
     seg_expr = SEGMENT_SQL[segment].format(pos=pos) if segment else "'all'"
     having: list[str] = []
@@ -64,7 +71,9 @@ def units_sql(level: Level, flt: Filter, segment: str | None) -> tuple[str, list
     if flt.segment is not None:
         having.append(f"{SEGMENT_SQL[flt.segment].format(pos=pos)} = ?")
         params.append(flt.segment_value)
-    sql = f"select {unit} as unit_id, {seg_expr} as segment from session_touchpoints group by {unit}" + (
-        f" having {' and '.join(having)}" if having else ""
+    extra = "".join(f", {column}" for column in columns)
+    sql = (
+        f"select {unit} as unit_id, {seg_expr} as segment{extra} from session_touchpoints group by {unit}"
+        + (f" having {' and '.join(having)}" if having else "")
     )
     return sql, params

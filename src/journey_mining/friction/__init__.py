@@ -31,6 +31,7 @@ from journey_mining.friction import (
 )
 from journey_mining.friction.common import sql_parameters
 from journey_mining.friction.findings import FRICTION_COLUMNS, assemble, materialise
+from journey_mining.friction.prepared import friction_tables
 from journey_mining.friction.states import friction_state_effects
 
 __all__ = ["FRICTION_COLUMNS", "detect_friction", "find_candidates", "friction_state_effects"]
@@ -63,7 +64,8 @@ EXPLAINERS = {
 def find_candidates(con: duckdb.DuckDBPyConnection, config: Config) -> pd.DataFrame:
     """Counts of every kind, before statistics: one row per location and segment."""
     parameters = sql_parameters(config)
-    frames = [finder(con, parameters) for finder in FINDERS]
+    with friction_tables(con, parameters):
+        frames = [finder(con, parameters) for finder in FINDERS]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame()

@@ -23,11 +23,9 @@ import duckdb
 import pandas as pd
 
 from journey_mining.friction.common import (
-    SESSION_FACTS,
     against,
     candidates,
     empty_candidates,
-    examples,
     lost,
     other_devices,
     outcome_gap,
@@ -35,43 +33,47 @@ from journey_mining.friction.common import (
     pool_others,
     query,
 )
+from journey_mining.friction.prepared import examples, journey_examples
 
 KINDS = {"cart": "cart_abandonment", "checkout": "checkout_abandonment"}
 
 SQL = f"""
-with {SESSION_FACTS},
-
-cart_steps as (
+with cart_steps as (
     select
-        session_id,
+        sid,
         min(step) as cart_step,
-        arg_min(touchpoint, step) as cart_touchpoint,
-        arg_min(channel, step) as cart_channel
-    from session_touchpoints
+        arg_min(tp, step) as cart_tp,
+        arg_min(ch, step) as cart_ch
+    from _fr_steps
     where (is_cart and $role = 'cart') or (is_checkout and $role = 'checkout')
-    group by session_id
+    group by sid
 ),
 
 carts as (
     select
-        c.*,
-        s.journey_id,
-        s.customer_key,
+        c.sid,
+        c.cart_step,
+        p.touchpoint as cart_touchpoint,
+        h.channel as cart_channel,
+        s.jid,
+        s.cid,
         s.device,
         s.session_end,
         coalesce(s.last_conversion_step > c.cart_step, false) as converted
     from cart_steps as c
-    inner join session_facts as s on s.session_id = c.session_id
+    inner join _fr_session_facts as s on s.sid = c.sid
+    inner join _fr_touchpoints as p on p.tp = c.cart_tp
+    left join _fr_channels as h on h.ch = c.cart_ch
 ),
 
 conversions as (
-    select customer_key, channel, ts from session_touchpoints where is_conversion
+    select cid, channel, ts from _fr_events where is_conversion
 ),
 
 recovered as (
-    select distinct c.session_id
+    select distinct c.sid
     from carts as c
-    inner join conversions as v on v.customer_key = c.customer_key
+    inner join conversions as v on v.cid = c.cid
     where not c.converted
         and v.channel <> c.cart_channel
         and v.ts > c.session_end
@@ -79,9 +81,9 @@ recovered as (
 ),
 
 flagged as (
-    select c.*, not c.converted as abandoned, r.session_id is not null as recovered
+    select c.*, not c.converted as abandoned, r.sid is not null as recovered
     from carts as c
-    left join recovered as r on r.session_id = c.session_id
+    left join recovered as r on r.sid = c.sid
 )
 
 select
@@ -96,6 +98,7 @@ select
 from flagged
 group by grouping sets ((), (device))
 """
+"""Over the prepared ``_fr_*`` tables (see ``prepared``)."""
 
 
 def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
@@ -106,7 +109,7 @@ def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataF
 
 
 def _find_role(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any], role: str) -> pd.DataFrame:
-    frame = query(con, SQL, {**parameters, "role": role})
+    frame = journey_examples(con, query(con, SQL, {**parameters, "role": role}), "example_ids")
     overall = frame[frame["segment"] == "all"]
     if overall.empty or int(overall["base"].iloc[0]) == 0:
         return pd.DataFrame()

@@ -1,8 +1,10 @@
 """What the friction kinds share: SQL fragments over the marts, parameters, candidate rows.
 
-Every kind runs one SQL query over ``session_touchpoints`` that returns *candidates*:
-aggregated counts per location and segment, never events. Config values reach the SQL
-only as named bound parameters (``$name``), built once by :func:`sql_parameters`.
+Every kind runs one SQL query that returns *candidates*: aggregated counts per location
+and segment, never events. The queries read the narrow temp tables of ``prepared``
+(built once per run from the marts), not the wide ``session_touchpoints`` mart. Config
+values reach the SQL only as named bound parameters (``$name``), built once by
+:func:`sql_parameters`.
 
 A candidate compares ``affected / base`` with ``baseline_affected / baseline_base`` and
 carries ``loss_probability``: the chance that one *excess* affected unit is a conversion
@@ -21,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from journey_mining.config import Config
-from journey_mining.segments import SEGMENT_SQL
 
 CANDIDATE_COLUMNS = (
     "kind",
@@ -41,106 +42,6 @@ CANDIDATE_COLUMNS = (
     "detail",
 )
 """``detail`` is kind-specific context for the explanation (a comparison's name, a step)."""
-
-DEVICE = SEGMENT_SQL["device"].format(pos="step")
-"""A session's device, exactly as the ``device`` segment of funnels defines it."""
-
-
-def examples(flag: str) -> str:
-    """SQL aggregate: the three smallest distinct journey ids of rows where ``flag`` holds."""
-    return (
-        "nullif(array_to_string(list_slice(list_sort(list_distinct("
-        f"list(journey_id) filter (where {flag}))), 1, 3), ','), '')"
-    )
-
-
-SESSION_FACTS = f"""
-session_facts as (
-    select
-        session_id,
-        min(journey_id) as journey_id,
-        min(customer_key) as customer_key,
-        {DEVICE} as device,
-        min(step) filter (where is_conversion) as first_conversion_step,
-        max(step) filter (where is_conversion) as last_conversion_step,
-        arg_max(touchpoint, step) as last_touchpoint,
-        max(ts) as session_end
-    from session_touchpoints
-    group by session_id
-)"""
-"""One row per session: device, where its conversions are, how and when it ended."""
-
-JOURNEY_FACTS = """
-journey_facts as (
-    select journey_id, max(journey_step) filter (where is_conversion) as last_conversion_step
-    from session_touchpoints
-    group by journey_id
-)"""
-"""One row per journey: its last conversion step ("converted after step k" is ``> k``)."""
-
-CONTACTS = """
-contact_steps as (
-    select
-        session_id, journey_id, customer_key, session_number, step, journey_step, ts,
-        touchpoint, channel, wait_seconds, topic,
-        list_contains(cast($contact_touchpoints as varchar[]), touchpoint) as is_contact_touchpoint,
-        lag(touchpoint) over customer_channel as previous_on_channel
-    from session_touchpoints
-    where list_contains(cast($contact_channels as varchar[]), channel)
-    window customer_channel as (partition by customer_key, channel order by ts, session_number, step)
-),
-
-contact_marked as (
-    select
-        *,
-        is_contact_touchpoint and not coalesce(
-            list_contains(cast($contact_touchpoints as varchar[]), previous_on_channel)
-            or list_contains(cast($contact_transfer_touchpoints as varchar[]), previous_on_channel),
-            false
-        ) as opens_contact
-    from contact_steps
-),
-
-contact_numbered as (
-    select
-        *,
-        sum(case when opens_contact then 1 else 0 end) over (
-            partition by customer_key, channel order by ts, session_number, step
-            rows between unbounded preceding and current row
-        ) as contact_number
-    from contact_marked
-),
-
-contact_facts as (
-    select
-        customer_key,
-        channel,
-        contact_number,
-        max(wait_seconds) as wait_seconds,
-        coalesce(min_by(topic, ts) filter (where topic is not null), 'unknown') as topic,
-        bool_or(list_contains(cast($abandoned_contact_touchpoints as varchar[]), touchpoint)) as abandoned
-    from contact_numbered
-    where contact_number > 0
-    group by customer_key, channel, contact_number
-),
-
-contacts as (
-    select
-        n.customer_key || '|' || n.channel || '|' || cast(n.contact_number as varchar) as contact_id,
-        n.customer_key, n.channel, n.session_id, n.journey_id, n.session_number, n.step,
-        n.journey_step, n.ts, n.touchpoint, f.wait_seconds, f.topic, f.abandoned
-    from contact_numbered as n
-    inner join contact_facts as f using (customer_key, channel, contact_number)
-    where n.opens_contact
-)"""
-"""One row per support contact, at the touchpoint that opened it.
-
-A contact touchpoint opens a contact unless the customer's previous touchpoint on the
-same channel is itself a contact touchpoint (``call:queued`` then ``call:answered``) or a
-transfer (the next leg of the same call). The contact's wait is the longest wait of its
-touchpoints, its topic the first one given ('unknown' when none), and it was abandoned
-when any of its touchpoints is an abandoned-contact touchpoint.
-"""
 
 
 def sql_parameters(config: Config) -> dict[str, Any]:

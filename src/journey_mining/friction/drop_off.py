@@ -20,54 +20,59 @@ import duckdb
 import pandas as pd
 
 from journey_mining.friction.common import (
-    SESSION_FACTS,
     against,
     candidates,
     empty_candidates,
-    examples,
     lost,
     outcome_gap,
     percent,
     pool_others,
     query,
 )
+from journey_mining.friction.prepared import examples, journey_examples
 
 KIND = "drop_off"
 
 SQL = f"""
-with {SESSION_FACTS},
-
-reached as (
+with reached as (
     select
-        t.touchpoint,
-        min(t.channel) as channel,
-        t.session_id,
-        min(s.journey_id) as journey_id,
+        t.tp,
+        min(t.ch) as ch,
+        t.sid,
+        min(s.jid) as jid,
         bool_or(s.first_conversion_step is not null) as converted,
-        bool_or(s.first_conversion_step is null and s.last_touchpoint = t.touchpoint) as exited
-    from session_touchpoints as t
-    inner join session_facts as s on s.session_id = t.session_id
+        bool_or(s.first_conversion_step is null and s.last_tp = t.tp) as exited
+    from _fr_steps as t
+    inner join _fr_session_facts as s on s.sid = t.sid
     where not t.is_conversion
-        and list_contains($drop_off_channels, t.channel)
+        and t.ch in (select ch from _fr_channels where list_contains($drop_off_channels, channel))
         and (s.first_conversion_step is null or t.step < s.first_conversion_step)
-    group by t.touchpoint, t.session_id
+    group by t.tp, t.sid
+),
+
+counted as (
+    select
+        tp,
+        min(ch) as ch,
+        count(*) as base,
+        count(*) filter (where exited) as affected,
+        count(*) filter (where converted) as unaffected_converted,
+        {examples("exited")} as example_ids
+    from reached
+    group by tp
 )
 
-select
-    touchpoint,
-    min(channel) as channel,
-    count(*) as base,
-    count(*) filter (where exited) as affected,
-    count(*) filter (where converted) as unaffected_converted,
-    {examples("exited")} as example_ids
-from reached
-group by touchpoint
+select p.touchpoint, c.channel, x.base, x.affected, x.unaffected_converted, x.example_ids
+from counted as x
+inner join _fr_touchpoints as p on p.tp = x.tp
+left join _fr_channels as c on c.ch = x.ch
 """
+"""Over the prepared ``_fr_*`` tables (see ``prepared``)."""
 
 
 def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
     """One candidate per non-conversion touchpoint, against its channel's other touchpoints."""
-    frame = query(con, SQL, parameters)
+    frame = journey_examples(con, query(con, SQL, parameters), "example_ids")
     if frame.empty:
         return empty_candidates()
     frame = pool_others(frame, ["channel"])

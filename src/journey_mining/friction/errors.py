@@ -22,11 +22,9 @@ import duckdb
 import pandas as pd
 
 from journey_mining.friction.common import (
-    SESSION_FACTS,
     against,
     candidates,
     empty_candidates,
-    examples,
     lost,
     other_devices,
     outcome_gap,
@@ -34,90 +32,115 @@ from journey_mining.friction.common import (
     pool_others,
     query,
 )
+from journey_mining.friction.prepared import examples, journey_examples
 
 KIND = "error_touchpoint"
 
 ERROR_TOUCHPOINTS = """
 error_touchpoints as (
-    select distinct touchpoint, channel
-    from session_touchpoints
-    where not is_conversion
-        and len(list_filter(cast($error_patterns as varchar[]), lambda p: contains(lower(touchpoint), p))) > 0
+    select distinct t.tp, p.touchpoint, h.channel
+    from _fr_steps as t
+    inner join _fr_touchpoints as p on p.tp = t.tp
+    left join _fr_channels as h on h.ch = t.ch
+    where not t.is_conversion
+        and t.tp in (
+            select tp
+            from _fr_touchpoints
+            where len(
+                list_filter(cast($error_patterns as varchar[]), lambda p: contains(lower(touchpoint), p))
+            ) > 0
+        )
 )"""
+"""Error touchpoints (code ``tp``, name, channel) of the prepared ``_fr_steps``."""
 
 SQL = f"""
-with {SESSION_FACTS},
-
-{ERROR_TOUCHPOINTS},
+with {ERROR_TOUCHPOINTS},
 
 predecessors as (
-    select next_touchpoint as error_touchpoint, touchpoint as context, count(*) as transitions
-    from session_touchpoints
-    where next_touchpoint in (select touchpoint from error_touchpoints)
-        and touchpoint <> next_touchpoint
-    group by next_touchpoint, touchpoint
+    select ntp as error_tp, tp as context, count(*) as transitions
+    from _fr_steps
+    where ntp in (select tp from error_touchpoints)
+        and tp <> ntp
+    group by ntp, tp
 ),
 
 contexts as (
-    select e.touchpoint as error_touchpoint, e.channel, p.context
+    select e.tp as error_tp, e.channel, p.context
     from error_touchpoints as e
-    left join predecessors as p on p.error_touchpoint = e.touchpoint
+    left join predecessors as p on p.error_tp = e.tp
     qualify row_number() over (
-        partition by e.touchpoint order by p.transitions desc nulls last, p.context
+        partition by e.tp order by p.transitions desc nulls last, p.context
     ) = 1
 ),
 
 context_reached as (
-    select c.error_touchpoint, t.session_id, min(t.step) as context_step
+    select c.error_tp, t.sid, min(t.step) as context_step
     from contexts as c
-    inner join session_touchpoints as t on t.touchpoint = c.context
-    group by c.error_touchpoint, t.session_id
+    inner join _fr_steps as t on t.tp = c.context
+    group by c.error_tp, t.sid
     union all
-    select c.error_touchpoint, s.session_id, 0 as context_step
+    select c.error_tp, s.sid, 0 as context_step
     from contexts as c
-    cross join session_facts as s
+    cross join _fr_session_facts as s
     where c.context is null
 ),
 
+error_steps as (
+    select sid, tp, step
+    from _fr_steps
+    where tp in (select error_tp from contexts)
+),
+
 error_hits as (
-    select r.error_touchpoint, r.session_id, r.context_step, min(t.step) as error_step
+    select r.error_tp, r.sid, r.context_step, min(t.step) as error_step
     from context_reached as r
-    left join session_touchpoints as t
-        on t.session_id = r.session_id and t.touchpoint = r.error_touchpoint and t.step > r.context_step
-    group by r.error_touchpoint, r.session_id, r.context_step
+    left join error_steps as t
+        on t.sid = r.sid and t.tp = r.error_tp and t.step > r.context_step
+    group by r.error_tp, r.sid, r.context_step
 ),
 
 units as (
     select
-        h.error_touchpoint,
+        h.error_tp,
         s.device,
-        s.journey_id,
+        s.jid,
         h.error_step is not null as hit,
         coalesce(s.last_conversion_step > h.context_step, false) as converted
     from error_hits as h
-    inner join session_facts as s on s.session_id = h.session_id
+    inner join _fr_session_facts as s on s.sid = h.sid
+),
+
+counted as (
+    select
+        u.error_tp,
+        min(c.context) as context,
+        min(c.channel) as channel,
+        u.device,
+        count(*) as reached,
+        count(*) filter (where hit) as hits,
+        count(*) filter (where hit and converted) as hit_converted,
+        count(*) filter (where not hit and converted) as clean_converted,
+        {examples("hit")} as hit_examples,
+        {examples("hit and not converted")} as failed_examples
+    from units as u
+    inner join contexts as c on c.error_tp = u.error_tp
+    group by u.error_tp, u.device
 )
 
 select
-    u.error_touchpoint,
-    min(c.context) as context,
-    min(c.channel) as channel,
-    u.device,
-    count(*) as reached,
-    count(*) filter (where hit) as hits,
-    count(*) filter (where hit and converted) as hit_converted,
-    count(*) filter (where not hit and converted) as clean_converted,
-    {examples("hit")} as hit_examples,
-    {examples("hit and not converted")} as failed_examples
-from units as u
-inner join contexts as c on c.error_touchpoint = u.error_touchpoint
-group by u.error_touchpoint, u.device
+    e.touchpoint as error_touchpoint, p.touchpoint as context, x.channel, x.device, x.reached, x.hits,
+    x.hit_converted, x.clean_converted, x.hit_examples, x.failed_examples
+from counted as x
+inner join _fr_touchpoints as e on e.tp = x.error_tp
+left join _fr_touchpoints as p on p.tp = x.context
 """
+"""Over the prepared ``_fr_*`` tables (see ``prepared``); touchpoint codes are in name
+order, so ordering contexts by code orders them by name."""
 
 
 def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
     """Per error touchpoint: its cost in conversions, and devices that hit it more often."""
-    frame = query(con, SQL, parameters)
+    frame = journey_examples(con, query(con, SQL, parameters), "hit_examples", "failed_examples")
     if frame.empty:
         return empty_candidates()
     frame["context"] = frame["context"].fillna("the start of a session")

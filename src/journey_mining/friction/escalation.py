@@ -20,61 +20,56 @@ import duckdb
 import pandas as pd
 
 from journey_mining.friction.common import (
-    CONTACTS,
-    JOURNEY_FACTS,
     against,
     against_the_rest,
     candidates,
     empty_candidates,
-    examples,
     lost,
     percent,
     query,
 )
+from journey_mining.friction.prepared import examples, journey_examples
 
 KIND = "escalation"
 
 ESCALATIONS = """
 help_visits as (
-    select session_id, journey_id, customer_key, session_number, step, journey_step, ts, touchpoint
-    from session_touchpoints
+    select sid, jid, cid, session_number, step, journey_step, ts, tp, touchpoint
+    from _fr_events
     where starts_with(touchpoint, $help_prefix)
 ),
 
 escalations as (
-    select v.session_id, v.step, min_by(c.channel, (c.ts, c.session_number, c.step)) as contact_channel
+    select v.sid, v.step, min_by(c.channel, (c.ts, c.session_number, c.step)) as contact_channel
     from help_visits as v
-    inner join contacts as c on c.customer_key = v.customer_key
+    inner join _fr_contacts as c on c.cid = v.cid
     where list_contains(cast($escalation_channels as varchar[]), c.channel)
         and (c.ts, c.session_number, c.step) > (v.ts, v.session_number, v.step)
         and epoch(c.ts) - epoch(v.ts) <= $escalation_window_seconds
-    group by v.session_id, v.step
+    group by v.sid, v.step
 )"""
-"""Help visits (every occurrence) and those followed by a contact in the window; needs CONTACTS."""
+"""Help visits (every occurrence) and those followed by a contact in the window; over the
+prepared ``_fr_events`` and ``_fr_contacts`` (see ``prepared``)."""
 
 SQL = f"""
-with {CONTACTS},
-
-{ESCALATIONS},
-
-{JOURNEY_FACTS},
+with {ESCALATIONS},
 
 visits as (
     select
         v.touchpoint,
-        v.session_id,
-        min(v.journey_id) as journey_id,
+        v.sid,
+        min(v.jid) as jid,
         min(v.journey_step) as first_journey_step,
         bool_or(e.step is not null) as escalated
     from help_visits as v
-    left join escalations as e on e.session_id = v.session_id and e.step = v.step
-    group by v.touchpoint, v.session_id
+    left join escalations as e on e.sid = v.sid and e.step = v.step
+    group by v.touchpoint, v.sid
 ),
 
 flagged as (
     select v.*, coalesce(j.last_conversion_step > v.first_journey_step, false) as converted
     from visits as v
-    left join journey_facts as j on j.journey_id = v.journey_id
+    left join _fr_journey_facts as j on j.jid = v.jid
 )
 
 select
@@ -91,7 +86,7 @@ group by touchpoint
 
 def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
     """One candidate per help page, against the other help pages."""
-    frame = query(con, SQL, parameters)
+    frame = journey_examples(con, query(con, SQL, parameters), "example_ids")
     if frame.empty:
         return empty_candidates()
     frame = against_the_rest(frame, KIND)

@@ -18,54 +18,49 @@ import duckdb
 import pandas as pd
 
 from journey_mining.friction.common import (
-    SESSION_FACTS,
     against,
     candidates,
     empty_candidates,
-    examples,
     lost,
     percent,
     query,
 )
+from journey_mining.friction.prepared import examples, journey_examples
 
 KIND = "loop"
 
 LOOPS = """
 conversion_touchpoints as (
-    select distinct touchpoint from session_touchpoints where is_conversion
+    select distinct tp from _fr_events where is_conversion
 ),
 
 loop_steps as (
-    select session_id, journey_id, step, touchpoint as a, next_touchpoint as b
-    from (
-        select
-            session_id, journey_id, step, touchpoint, next_touchpoint,
-            lead(next_touchpoint) over (partition by session_id order by step) as third
-        from session_touchpoints
-    ) as t
-    where third = touchpoint
-        and next_touchpoint <> touchpoint
-        and touchpoint not in (select touchpoint from conversion_touchpoints)
-        and next_touchpoint not in (select touchpoint from conversion_touchpoints)
+    select t.sid, t.jid, t.step, t.tp as a, t.ntp as b
+    from _fr_steps as t
+    inner join _fr_steps as u on u.sid = t.sid and u.step = t.step + 1
+    where u.ntp = t.tp
+        and t.ntp <> t.tp
+        and t.tp not in (select tp from conversion_touchpoints)
+        and t.ntp not in (select tp from conversion_touchpoints)
 )"""
-"""Every A -> B -> A: the step of the first A (the return to A is ``step + 2``)."""
+"""Every A -> B -> A: the step of the first A (the return to A is ``step + 2``), as
+touchpoint codes of the prepared ``_fr_steps``. Steps are numbered 1, 2, ... without gaps
+in a session, so the row at ``step + 1`` is the next one (the B) and its ``ntp`` the third."""
 
 SQL = f"""
-with {SESSION_FACTS},
-
-{LOOPS},
+with {LOOPS},
 
 first_a as (
-    select t.touchpoint as a, t.session_id, min(t.channel) as channel, min(t.step) as first_step
-    from session_touchpoints as t
-    where t.touchpoint in (select a from loop_steps)
-    group by t.touchpoint, t.session_id
+    select t.tp as a, t.sid, min(t.ch) as ch, min(t.step) as first_step
+    from _fr_steps as t
+    where t.tp in (select a from loop_steps)
+    group by t.tp, t.sid
 ),
 
 a_sessions as (
-    select f.*, s.journey_id, coalesce(s.last_conversion_step > f.first_step, false) as converted
+    select f.*, s.jid, coalesce(s.last_conversion_step > f.first_step, false) as converted
     from first_a as f
-    inner join session_facts as s on s.session_id = f.session_id
+    inner join _fr_session_facts as s on s.sid = f.sid
 ),
 
 a_totals as (
@@ -75,29 +70,40 @@ a_totals as (
 ),
 
 looped as (
-    select distinct l.a, l.b, s.session_id, s.journey_id, s.channel, s.converted
+    select distinct l.a, l.b, s.sid, s.jid, s.ch, s.converted
     from loop_steps as l
-    inner join a_sessions as s on s.a = l.a and s.session_id = l.session_id
+    inner join a_sessions as s on s.a = l.a and s.sid = l.sid
+),
+
+counted as (
+    select
+        l.a,
+        l.b,
+        min(l.ch) as ch,
+        count(*) as base,
+        count(*) filter (where not l.converted) as affected,
+        min(t.sessions) - count(*) as baseline_base,
+        min(t.failed) - count(*) filter (where not l.converted) as baseline_affected,
+        {examples("not converted")} as example_ids
+    from looped as l
+    inner join a_totals as t on t.a = l.a
+    group by l.a, l.b
 )
 
 select
-    l.a,
-    l.b,
-    min(l.channel) as channel,
-    count(*) as base,
-    count(*) filter (where not l.converted) as affected,
-    min(t.sessions) - count(*) as baseline_base,
-    min(t.failed) - count(*) filter (where not l.converted) as baseline_affected,
-    {examples("not converted")} as example_ids
-from looped as l
-inner join a_totals as t on t.a = l.a
-group by l.a, l.b
+    pa.touchpoint as a, pb.touchpoint as b, h.channel, x.base, x.affected, x.baseline_base,
+    x.baseline_affected, x.example_ids
+from counted as x
+inner join _fr_touchpoints as pa on pa.tp = x.a
+inner join _fr_touchpoints as pb on pb.tp = x.b
+left join _fr_channels as h on h.ch = x.ch
 """
+"""Over the prepared ``_fr_*`` tables (see ``prepared``)."""
 
 
 def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
     """One candidate per (A, B) loop, against sessions with A that do not loop through B."""
-    frame = query(con, SQL, parameters)
+    frame = journey_examples(con, query(con, SQL, parameters), "example_ids")
     if frame.empty:
         return empty_candidates()
     frame["location"] = frame["a"] + " -> " + frame["b"] + " -> " + frame["a"]

@@ -20,47 +20,41 @@ import duckdb
 import pandas as pd
 
 from journey_mining.friction.common import (
-    CONTACTS,
-    JOURNEY_FACTS,
     against,
     against_the_rest,
     candidates,
     empty_candidates,
-    examples,
     lost,
     percent,
     query,
 )
+from journey_mining.friction.prepared import examples, journey_examples
 
 KIND = "repeat_contact"
 
 REPEATS = """
 repeats as (
     select a.contact_id, min_by(b.contact_id, (b.ts, b.session_number, b.step)) as repeat_contact_id
-    from contacts as a
-    inner join contacts as b on b.customer_key = a.customer_key and b.topic = a.topic
+    from _fr_contacts as a
+    inner join _fr_contacts as b on b.cid = a.cid and b.topic = a.topic
     where (b.ts, b.session_number, b.step) > (a.ts, a.session_number, a.step)
         and epoch(b.ts) - epoch(a.ts) <= $repeat_window_seconds
     group by a.contact_id
 )"""
-"""For each repeated contact, the contact that repeated it; needs CONTACTS."""
+"""For each repeated contact, the contact that repeated it; over the prepared ``_fr_contacts``."""
 
 SQL = f"""
-with {CONTACTS},
-
-{REPEATS},
-
-{JOURNEY_FACTS},
+with {REPEATS},
 
 flagged as (
     select
         c.topic,
-        c.journey_id,
+        c.jid,
         r.contact_id is not null as repeated,
         coalesce(j.last_conversion_step > c.journey_step, false) as converted
-    from contacts as c
+    from _fr_contacts as c
     left join repeats as r on r.contact_id = c.contact_id
-    left join journey_facts as j on j.journey_id = c.journey_id
+    left join _fr_journey_facts as j on j.jid = c.jid
 )
 
 select
@@ -77,7 +71,7 @@ group by topic
 
 def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
     """One candidate per contact topic, against the other topics."""
-    frame = query(con, SQL, parameters)
+    frame = journey_examples(con, query(con, SQL, parameters), "example_ids")
     if frame.empty:
         return empty_candidates()
     frame = against_the_rest(frame, KIND)

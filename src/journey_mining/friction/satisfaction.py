@@ -18,41 +18,39 @@ import duckdb
 import pandas as pd
 
 from journey_mining.friction.common import (
-    JOURNEY_FACTS,
     against,
     against_the_rest,
     candidates,
     empty_candidates,
-    examples,
     lost,
     percent,
     query,
 )
+from journey_mining.friction.prepared import examples, journey_examples
 
 KIND = "low_satisfaction"
 
 SQL = f"""
-with {JOURNEY_FACTS},
-
-ratings as (
-    select journey_id, journey_step, satisfaction
-    from session_touchpoints
+with ratings as (
+    select jid, journey_step, satisfaction
+    from _fr_events
     where satisfaction is not null
 ),
 
 firsts as (
-    select journey_id, touchpoint, min(channel) as channel, min(journey_step) as first_step
-    from session_touchpoints
-    group by journey_id, touchpoint
+    select jid, tp, min(ch) as ch, min(journey_step) as first_step
+    from _fr_steps
+    where jid in (select jid from ratings)
+    group by jid, tp
 ),
 
 rated as (
     select
-        f.journey_id, f.touchpoint, f.channel, f.first_step,
+        f.jid, f.tp, f.ch, f.first_step,
         min_by(r.satisfaction, r.journey_step) as rating
     from firsts as f
-    inner join ratings as r on r.journey_id = f.journey_id and r.journey_step > f.first_step
-    group by f.journey_id, f.touchpoint, f.channel, f.first_step
+    inner join ratings as r on r.jid = f.jid and r.journey_step > f.first_step
+    group by f.jid, f.tp, f.ch, f.first_step
 ),
 
 flagged as (
@@ -61,25 +59,34 @@ flagged as (
         r.rating <= $low_satisfaction_max as low,
         coalesce(j.last_conversion_step > r.first_step, false) as converted
     from rated as r
-    left join journey_facts as j on j.journey_id = r.journey_id
+    left join _fr_journey_facts as j on j.jid = r.jid
+),
+
+counted as (
+    select
+        tp,
+        min(ch) as ch,
+        count(*) as base,
+        count(*) filter (where low) as affected,
+        count(*) filter (where low and converted) as affected_converted,
+        count(*) filter (where not low and converted) as unaffected_converted,
+        {examples("low")} as example_ids
+    from flagged
+    group by tp
 )
 
 select
-    touchpoint,
-    min(channel) as channel,
-    count(*) as base,
-    count(*) filter (where low) as affected,
-    count(*) filter (where low and converted) as affected_converted,
-    count(*) filter (where not low and converted) as unaffected_converted,
-    {examples("low")} as example_ids
-from flagged
-group by touchpoint
+    p.touchpoint, h.channel, x.base, x.affected, x.affected_converted, x.unaffected_converted, x.example_ids
+from counted as x
+inner join _fr_touchpoints as p on p.tp = x.tp
+left join _fr_channels as h on h.ch = x.ch
 """
+"""Over the prepared ``_fr_*`` tables (see ``prepared``); only journeys with a rating are read."""
 
 
 def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
     """One candidate per touchpoint followed by ratings, against the other touchpoints."""
-    frame = query(con, SQL, parameters)
+    frame = journey_examples(con, query(con, SQL, parameters), "example_ids")
     if frame.empty:
         return empty_candidates()
     frame = against_the_rest(frame, KIND)

@@ -29,10 +29,11 @@ import networkx as nx
 import pandas as pd
 
 from journey_mining.config import Config
-from journey_mining.friction.common import CONTACTS, query, sql_parameters
+from journey_mining.friction.common import query, sql_parameters
 from journey_mining.friction.errors import ERROR_TOUCHPOINTS
 from journey_mining.friction.escalation import ESCALATIONS
 from journey_mining.friction.loop import LOOPS
+from journey_mining.friction.prepared import friction_tables
 from journey_mining.friction.repeat_contact import REPEATS
 from journey_mining.graph import START, build_graph, conversion_probabilities, removal_effects
 
@@ -50,51 +51,53 @@ STATE_COLUMNS = (
 
 STATES_SQL = f"""
 create or replace temp table _friction_states as
-with {CONTACTS},
-
-{ESCALATIONS},
+with {ESCALATIONS},
 
 {REPEATS},
 
 {LOOPS},
 
 relabels as (
-    select v.session_id, v.step, v.touchpoint || ' -> ' || e.contact_channel as state,
+    select v.sid, v.step, v.touchpoint || ' -> ' || e.contact_channel as state,
         'escalation' as kind, v.touchpoint as base_touchpoint, 1 as priority
     from help_visits as v
-    inner join escalations as e on e.session_id = v.session_id and e.step = v.step
+    inner join escalations as e on e.sid = v.sid and e.step = v.step
     union all
-    select session_id, step, touchpoint || $wait_label, 'long_wait', touchpoint, 2
-    from contacts
+    select sid, step, touchpoint || $wait_label, 'long_wait', touchpoint, 2
+    from _fr_contacts
     where wait_seconds > $long_wait_seconds
     union all
-    select session_id, step, touchpoint || '[repeat]', 'repeat_contact', touchpoint, 3
-    from contacts
+    select sid, step, touchpoint || '[repeat]', 'repeat_contact', touchpoint, 3
+    from _fr_contacts
     where contact_id in (select repeat_contact_id from repeats)
     union all
-    select session_id, step + 2, a || '[loop via ' || b || ']', 'loop', a, 4
-    from loop_steps
+    select l.sid, l.step + 2, pa.touchpoint || '[loop via ' || pb.touchpoint || ']', 'loop', pa.touchpoint, 4
+    from loop_steps as l
+    inner join _fr_touchpoints as pa on pa.tp = l.a
+    inner join _fr_touchpoints as pb on pb.tp = l.b
     union all
-    select session_id, step, touchpoint || $rating_label, 'low_satisfaction', touchpoint, 5
-    from session_touchpoints
+    select sid, step, touchpoint || $rating_label, 'low_satisfaction', touchpoint, 5
+    from _fr_events
     where satisfaction <= $low_satisfaction_max and not is_conversion
 )
 
 select
-    session_id,
+    sid,
     step,
     min_by(state, priority) as state,
     min_by(kind, priority) as kind,
     min_by(base_touchpoint, priority) as base_touchpoint
 from relabels
-group by session_id, step
+group by sid, step
 """
+"""Over the prepared ``_fr_*`` tables (see ``prepared``)."""
 
 TRANSITIONS_SQL = """
 with labelled as (
-    select t.session_id, t.step, coalesce(s.state, t.touchpoint) as state
-    from session_touchpoints as t
-    left join _friction_states as s on s.session_id = t.session_id and s.step = t.step
+    select t.sid, t.step, coalesce(s.state, p.touchpoint) as state
+    from _fr_steps as t
+    inner join _fr_touchpoints as p on p.tp = t.tp
+    left join _friction_states as s on s.sid = t.sid and s.step = t.step
 ),
 
 moves as (
@@ -102,7 +105,7 @@ moves as (
     from labelled
     where step = 1
     union all
-    select state, coalesce(lead(state) over (partition by session_id order by step), '(exit)')
+    select state, coalesce(lead(state) over (partition by sid order by step), '(exit)')
     from labelled
 )
 
@@ -119,15 +122,17 @@ select state, kind, base_touchpoint, count(*) as occurrences
 from _friction_states
 group by state, kind, base_touchpoint
 union all
-select touchpoint, 'error_touchpoint', null, count(*)
-from session_touchpoints
-where touchpoint in (select touchpoint from error_touchpoints)
-group by touchpoint
+select p.touchpoint, 'error_touchpoint', null, count(*)
+from _fr_steps as t
+inner join _fr_touchpoints as p on p.tp = t.tp
+where t.tp in (select tp from error_touchpoints)
+group by p.touchpoint
 union all
-select touchpoint, 'abandoned_contact', null, count(*)
-from session_touchpoints
-where list_contains(cast($abandoned_contact_touchpoints as varchar[]), touchpoint)
-group by touchpoint
+select p.touchpoint, 'abandoned_contact', null, count(*)
+from _fr_steps as t
+inner join _fr_touchpoints as p on p.tp = t.tp
+where list_contains(cast($abandoned_contact_touchpoints as varchar[]), p.touchpoint)
+group by p.touchpoint
 order by kind, state
 """
 
@@ -145,12 +150,13 @@ def friction_state_transitions(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(session transitions with friction states, the states: kind, base touchpoint, count)."""
     parameters = sql_parameters(config) | state_labels(config)
-    query(con, STATES_SQL, parameters)
-    try:
-        transitions = query(con, TRANSITIONS_SQL, parameters)
-        catalog = query(con, CATALOG_SQL, parameters)
-    finally:
-        con.execute("drop table if exists _friction_states")
+    with friction_tables(con, parameters):
+        query(con, STATES_SQL, parameters)
+        try:
+            transitions = query(con, TRANSITIONS_SQL, parameters)
+            catalog = query(con, CATALOG_SQL, parameters)
+        finally:
+            con.execute("drop table if exists _friction_states")
     return transitions, catalog
 
 

@@ -21,34 +21,28 @@ import duckdb
 import pandas as pd
 
 from journey_mining.friction.common import (
-    CONTACTS,
-    JOURNEY_FACTS,
     against,
     candidates,
     empty_candidates,
-    examples,
     lost,
     outcome_gap,
     percent,
     pool_others,
     query,
 )
+from journey_mining.friction.prepared import examples, journey_examples
 
 KINDS = ("long_wait", "abandoned_contact")
 
 SQL = f"""
-with {CONTACTS},
-
-{JOURNEY_FACTS},
-
-waited as (
+with waited as (
     select
         c.*,
         timezone($time_zone, timezone('UTC', c.ts)) as local_ts,
         c.wait_seconds > $long_wait_seconds as long_wait,
         coalesce(j.last_conversion_step > c.journey_step, false) as converted
-    from contacts as c
-    left join journey_facts as j on j.journey_id = c.journey_id
+    from _fr_contacts as c
+    left join _fr_journey_facts as j on j.jid = c.jid
     where c.wait_seconds is not null
 ),
 
@@ -78,7 +72,7 @@ group by grouping sets ((touchpoint, channel, weekday), (touchpoint, channel, ho
 
 def find(con: duckdb.DuckDBPyConnection, parameters: dict[str, Any]) -> pd.DataFrame:
     """Long waits and abandoned contacts per weekday and hour, against the other ones."""
-    frame = query(con, SQL, parameters)
+    frame = journey_examples(con, query(con, SQL, parameters), "long_examples", "abandoned_examples")
     if frame.empty:
         return empty_candidates()
     minutes = parameters["long_wait_seconds"] / 60
