@@ -216,3 +216,117 @@ def test_crm_links_hashed_identifiers_and_stores_no_pii(tmp_path: Path) -> None:
     blob = config.warehouse_path.read_bytes()
     for secret in (b"Ann@Shop.COM", b"ann@shop.com", b"010-1234", b"5550101234"):
         assert secret not in blob
+
+
+TYPED_TIMES = [
+    # (label, SQL value of the Parquet column): in range, DST gap and fold, out of range, NULL
+    ("tz", "timestamptz '2026-11-02 10:00:00.123456+05:30'"),
+    ("tz_early", "timestamptz '1969-12-31 23:59:59+00'"),
+    ("tz_late", "timestamptz '2100-01-01 00:00:00+00'"),
+    ("naive", "timestamp '2026-11-02 10:00:00.5'"),
+    ("gap", "timestamp '2026-03-29 02:30:00'"),  # no such time in Berlin (DST starts)
+    ("fold", "timestamp '2026-10-25 02:30:00'"),  # twice in Berlin (DST ends)
+    ("edge", "timestamp '1970-01-01 00:30:00'"),  # in range as text, before 1970 in UTC
+    ("old", "timestamp '1850-06-01 12:00:00'"),
+    ("far", "timestamp '2250-01-01 00:00:00'"),
+    ("inf", "timestamp 'infinity'"),
+    ("ms", "cast(timestamp '2026-11-02 10:00:00.123' as timestamp_ms)"),
+    ("s", "cast(timestamp '2026-11-02 10:00:00' as timestamp_s)"),
+    ("ns", "cast('2026-11-02 10:00:00.123456789' as timestamp_ns)"),
+    ("ns_old", "cast('1960-01-01 00:00:00.999999999' as timestamp_ns)"),
+    ("missing", "cast(null as timestamp)"),
+]
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Europe/Berlin"])
+def test_typed_parquet_timestamps_load_as_their_text_would(tmp_path: Path, time_zone: str) -> None:
+    """A typed timestamp is taken directly: same instants and reject reasons as its text."""
+    for folder in ("typed", "text"):
+        (tmp_path / folder).mkdir()
+    for n, (label, value) in enumerate(TYPED_TIMES):
+        # one file per value: each keeps its own column type
+        duckdb.sql(
+            f"copy (select 'v1' as visitor, {value} as time, '{label}' as event) "
+            f"to '{tmp_path / 'typed' / f'events_{n:02}.parquet'}' (format parquet)"
+        )
+        duckdb.sql(
+            f"copy (select 'v1' as visitor, cast({value} as varchar) as time, '{label}' as event) "
+            f"to '{tmp_path / 'text' / f'events_{n:02}.parquet'}' (format parquet)"
+        )
+    results = []
+    for folder in ("typed", "text"):
+        con, report = load(events_config(tmp_path / folder, path="events_*.parquet", time_zone=time_zone))
+        assert report.failures == []
+        results.append(
+            (
+                rows(con, "select event_name, ts from touchpoints order by all"),
+                rows(con, "select file_id, reason from rejected_rows order by all"),
+            )
+        )
+        con.close()
+    typed, text = results
+    assert typed == text
+    loaded = {event for event, _ in typed[0]}
+    assert {"tz", "naive", "ms", "s", "ns"} <= loaded  # the fast path was taken, not only rejects
+    assert len(typed[1]) >= 5  # and out-of-range values are still rejected with the text's reason
+
+
+def test_parquet_rejects_keep_redacted_record_text(tmp_path: Path) -> None:
+    """The record text of a reject is built for rejected rows only, PII still redacted."""
+    duckdb.sql(
+        "copy (select * from (values ('v1', timestamp '2026-11-02 10:00:00', 'a', 'jane@example.com'),"
+        " ('v2', cast(null as timestamp), 'b', 'joe@example.com'),"
+        " ('v3', timestamp '2026-11-02 10:00:00', null, null)) t(visitor, time, event, mail))"
+        f" to '{tmp_path / 'events.parquet'}' (format parquet)"
+    )
+    con, report = load(events_config(tmp_path, path="events.parquet"))
+    assert report.failures == []
+    assert rows(con, "select source_row, raw, reason from rejected_rows order by source_row") == [
+        (2, '{"event":"b","mail":"<redacted>","time":null,"visitor":"v2"}', "missing timestamp"),
+        (
+            3,
+            '{"event":null,"mail":"<redacted>","time":"2026-11-02 10:00:00","visitor":"v3"}',
+            "missing event name",
+        ),
+    ]
+    assert rows(con, "select rows_read, rows_loaded, rows_duplicate, rows_rejected from loaded_files") == [
+        (3, 1, 0, 2)
+    ]
+
+
+def _id_events(tmp_path: Path, name: str, lines: list[str]) -> None:
+    (tmp_path / name).write_text("id,visitor,time,event\n" + "".join(line + "\n" for line in lines))
+
+
+def test_stored_keys_are_found_through_the_key_index(tmp_path: Path) -> None:
+    """New files are checked against ``loaded_record_keys``; an old warehouse gets it built."""
+    mapping = {**EVENTS_MAPPING, "event_id": "id"}
+    config = make_config(
+        tmp_path, sources=[{"name": "site", "kind": "events", "path": "events_*.csv", "columns": mapping}]
+    )
+    _id_events(tmp_path, "events_1.csv", ["e1,v1,2026-11-02 10:00:00Z,a", "e2,v1,2026-11-02 10:01:00Z,b"])
+    con, _ = load(config)
+    assert rows(con, "select count(*), count(distinct key_hash) from loaded_record_keys") == [(2, 2)]
+    # a warehouse from before the index: it is rebuilt from touchpoints, so e2 is still known
+    con.execute("drop table loaded_record_keys")
+    _id_events(tmp_path, "events_2.csv", ["e2,v1,2026-11-02 10:01:00Z,b", "e3,v1,2026-11-02 10:02:00Z,c"])
+    load_sources(con, config)
+    # an engine whose hash() differs: the index is rebuilt too, and e3 is still known
+    con.execute("update loaded_record_keys_hash set probe = [1]")
+    con.execute("update loaded_record_keys set key_hash = key_hash + 1")
+    _id_events(tmp_path, "events_3.csv", ["e3,v1,2026-11-02 10:02:00Z,c", "e4,v1,2026-11-02 10:03:00Z,d"])
+    load_sources(con, config)
+    # a stale hash (a deleted touchpoint) only costs a look-up: e4 loads again
+    con.execute("delete from touchpoints where event_name = 'd'")
+    _id_events(tmp_path, "events_4.csv", ["e4,v1,2026-11-02 10:03:00Z,d"])
+    load_sources(con, config)
+    assert rows(con, "select event_name, count(*) from touchpoints group by 1 order by 1") == [
+        ("a", 1),
+        ("b", 1),
+        ("c", 1),
+        ("d", 1),
+    ]
+    assert rows(
+        con, "select rows_read, rows_loaded, rows_duplicate, rows_rejected from loaded_files order by file_id"
+    ) == [(2, 2, 0, 0), (2, 1, 1, 0), (2, 1, 1, 0), (1, 1, 0, 0)]
+    assert rows(con, "select count(*) from loaded_record_keys") == [(4,)]

@@ -1,21 +1,46 @@
 -- stg_events: one row per record of a generic event log (CSV or Parquet, column-mapped).
 -- Grain: one touchpoint per input record, or one reject row (reject_reason set).
 -- Time column: ts (naive UTC). Parameters: _load_context (source, time_zone, channel).
--- Reads _input (source_row, mapped text columns, raw) prepared by the events adapter.
+-- Reads _input (source_row, mapped text columns, ts_at, raw) prepared by the events adapter:
+-- ts_at is the instant of a typed timestamp column when it is in the accepted range (ts is
+-- then NULL); otherwise ts is the text, which jm_ts parses and jm_ts_problem explains.
+-- Low-cardinality text (channel, event name, device, outcome, topic) is normalised once
+-- per distinct value, and each distinct user id hashed once, then joined back.
 with ctx as (
     select * from _load_context
+),
+
+distinct_values as (
+    select list(distinct channel) || list(distinct event_name) || list(distinct device)
+        || list(distinct outcome) || list(distinct topic) as vals
+    from _input
+),
+
+slugs as (
+    -- each distinct low-cardinality value normalised once
+    select value, jm_slug(value) as slug
+    from (select distinct unnest(vals) as value from distinct_values)
+),
+
+user_hashes as (
+    -- a user id repeats on many events: hash each one once
+    select user_id, jm_hash(nullif(trim(user_id), '')) as user_id_hash
+    from (select distinct user_id from _input where user_id is not null)
 ),
 
 parsed as (
     select
         i.*,
-        jm_ts(i.ts, ctx.time_zone) as ts_utc,
+        coalesce(i.ts_at, jm_ts(i.ts, ctx.time_zone)) as ts_utc,
         nullif(trim(i.anonymous_id), '') as anonymous_key,
-        jm_hash(nullif(trim(i.user_id), '')) as user_id_hash,
+        u.user_id_hash,
         jm_hash(jm_email(i.email)) as email_hash,
         jm_hash(jm_phone(i.phone)) as phone_hash,
-        coalesce(jm_slug(i.channel), ctx.channel, 'web') as channel_name,
-        jm_slug(i.event_name) as activity,
+        coalesce(channel_slug.slug, ctx.channel, 'web') as channel_name,
+        activity_slug.slug as activity,
+        device_slug.slug as device_name,
+        outcome_slug.slug as outcome_name,
+        topic_slug.slug as topic_name,
         jm_num(i.wait_seconds) as wait_value,
         jm_num(i.handle_seconds) as handle_value,
         jm_num(i.satisfaction) as satisfaction_value,
@@ -23,13 +48,19 @@ parsed as (
         ctx.source as source_name
     from _input as i
     cross join ctx
+    left join user_hashes as u on i.user_id = u.user_id
+    left join slugs as channel_slug on i.channel = channel_slug.value
+    left join slugs as activity_slug on i.event_name = activity_slug.value
+    left join slugs as device_slug on i.device = device_slug.value
+    left join slugs as outcome_slug on i.outcome = outcome_slug.value
+    left join slugs as topic_slug on i.topic = topic_slug.value
 ),
 
 checked as (
     select
         *,
         coalesce(
-            jm_ts_problem(ts, ts_utc),
+            case when ts_at is null then jm_ts_problem(ts, ts_utc) end,
             case when activity is null then 'missing event name' end,
             case
                 when anonymous_key is null and user_id_hash is null
@@ -44,7 +75,13 @@ checked as (
                 then 'satisfaction is not a number: ' || left(satisfaction, 40) end,
             case when revenue is not null and revenue_value is null
                 then 'revenue is not a number: ' || left(revenue, 40) end
-        ) as reject_reason
+        ) as reject_reason,
+        -- the native key, hashed once: event_id and record_key are the same value
+        md5(source_name || '|' || coalesce(
+            'id:' || nullif(trim(event_id), ''),
+            concat_ws('|', anonymous_key, user_id_hash, email_hash, phone_hash,
+                      cast(ts_utc as varchar), activity, page, channel_name)
+        )) as native_key
     from parsed
 ),
 
@@ -54,16 +91,8 @@ final as (
         0 as sub_seq,
         reject_reason,
         raw,
-        md5(source_name || '|' || coalesce(
-            'id:' || nullif(trim(event_id), ''),
-            concat_ws('|', anonymous_key, user_id_hash, email_hash, phone_hash,
-                      cast(ts_utc as varchar), activity, page, channel_name)
-        )) as event_id,
-        md5(source_name || '|' || coalesce(
-            'id:' || nullif(trim(event_id), ''),
-            concat_ws('|', anonymous_key, user_id_hash, email_hash, phone_hash,
-                      cast(ts_utc as varchar), activity, page, channel_name)
-        )) as record_key,
+        native_key as event_id,
+        native_key as record_key,
         cast(null as timestamp) as record_version,
         anonymous_key as anonymous_id,
         user_id_hash,
@@ -75,12 +104,12 @@ final as (
         event_name,
         nullif(trim(session_id), '') as source_session_id,
         nullif(trim(page), '') as page,
-        jm_slug(device) as device,
+        device_name as device,
         wait_value as wait_seconds,
         handle_value as handle_seconds,
-        jm_slug(outcome) as outcome,
+        outcome_name as outcome,
         satisfaction_value as satisfaction,
-        jm_slug(topic) as topic,
+        topic_name as topic,
         revenue_value as revenue,
         cast(null as json) as attributes
     from checked

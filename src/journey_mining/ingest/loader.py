@@ -5,6 +5,10 @@ ones in ``rejected_rows`` with a reason, keep the newest version of each native 
 (a re-sent contact record replaces the older one), insert touchpoints not yet present,
 and record the file with its checksum and counts in ``loaded_files``. A file whose
 checksum was loaded before is skipped, so re-running a day adds nothing.
+
+Stored records are found through ``loaded_record_keys`` (source, hash of record_key), a
+narrow table the loader keeps beside ``touchpoints``: new data costs a scan of 8-byte
+hashes, and ``touchpoints`` is read only for keys whose hash is already there.
 """
 
 from __future__ import annotations
@@ -259,6 +263,7 @@ def _check_nothing_dropped(con: duckdb.DuckDBPyConnection, file: PreparedFile) -
 def _store_rejects(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, file: PreparedFile, file_id: int
 ) -> int:
+    """Quarantine unusable records; their text is built here, for the rejected ones only."""
     params = [source.name, file_id, str(file.original)]
     con.execute(
         "insert into rejected_rows select ?, ?, ?, source_row, jm_redact(raw), reason from _read_rejects",
@@ -266,8 +271,10 @@ def _store_rejects(
     )
     con.execute(
         """insert into rejected_rows
-           select ?, ?, ?, source_row, any_value(jm_redact(raw)), min(reject_reason)
-           from _staged where reject_reason is not null group by source_row""",
+           select ?, ?, ?, r.source_row, jm_redact(coalesce(r.raw, _jm_reject_raw(x))), r.reason
+           from (select source_row, any_value(raw) as raw, min(reject_reason) as reason
+                 from _staged where reject_reason is not null group by source_row) r
+           left join _raw x using (source_row)""",
         params,
     )
     return _count(con, "select count(*) from _read_rejects") + _count(
@@ -276,21 +283,33 @@ def _store_rejects(
 
 
 def _name_pages(con: duckdb.DuckDBPyConnection) -> None:
-    """Page views become named touchpoints by the configured page rules (first match wins)."""
-    con.execute(
-        """create or replace temp table _page_names as
-           with pages as (
-               select distinct page from _staged where touchpoint = 'web:page_view' and page is not null
-           )
-           select page, arg_min(regexp_replace(page, '^.*?(?:' || r.pattern || ').*$', r.touchpoint),
-                                r.priority) as touchpoint
-           from pages join _page_rules r on regexp_matches(page, r.pattern)
-           group by page"""
+    """Page views become named touchpoints by the configured page rules (first match wins).
+
+    Each distinct page is matched once; the rules are written into the query as constants,
+    so each pattern is compiled once rather than for every (page, rule) pair.
+    """
+    rules = con.execute("select pattern, touchpoint from _page_rules order by priority").fetchall()
+    named = " ".join(
+        f"when regexp_matches(page, {_literal(pattern)}) "
+        f"then regexp_replace(page, {_literal('^.*?(?:' + pattern + ').*$')}, {_literal(touchpoint)})"
+        for pattern, touchpoint in rules
     )
+    con.execute(
+        f"""create or replace temp table _page_names as
+            select page, {f"case {named} end" if rules else "cast(null as varchar)"} as touchpoint
+            from (select distinct page from _staged
+                  where touchpoint = 'web:page_view' and page is not null)"""
+    )
+    # unnamed pages are skipped here: a filter above would be pushed below the distinct
     con.execute(
         """update _staged set touchpoint = n.touchpoint from _page_names n
-           where _staged.touchpoint = 'web:page_view' and _staged.page = n.page"""
+           where _staged.touchpoint = 'web:page_view' and _staged.page = n.page
+             and n.touchpoint is not null"""
     )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _write_page_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
@@ -306,55 +325,153 @@ def _write_page_rules(con: duckdb.DuckDBPyConnection, config: Config) -> None:
 def _commit_touchpoints(
     con: duckdb.DuckDBPyConnection, source: SourceConfig, file_id: int
 ) -> tuple[int, int, int]:
-    """Insert the newest version of each record; returns (records loaded, duplicates, rows)."""
-    # within the file: the newest version of each native record wins (ties: the first row)
+    """Insert the newest version of each record; returns (records loaded, duplicates, rows).
+
+    Work is proportional to the file: only keys that repeat within it are ranked, and only
+    keys whose hash is in ``loaded_record_keys`` are looked up in ``touchpoints``.
+    """
+    _ensure_record_key_index(con)
+    _rank_repeated_keys(con)
+    _find_stored(con, source)
+    # rows that are not loaded: older versions within the file, and records already stored
+    # that this file does not replace with a strictly newer version
     con.execute(
-        """create or replace temp table _batch as
-           select * from _staged where reject_reason is null
-           qualify dense_rank() over (partition by record_key
-               order by record_version desc nulls last, source_row) = 1"""
+        """create or replace temp table _drop as
+           select s.source_row, s.record_key from _staged s join _winners w using (record_key)
+           where s.reject_reason is null
+             and not (s.source_row = w.source_row and s.record_version is not distinct from w.record_version)
+           union
+           select s.source_row, s.record_key from _staged s semi join _stored t using (record_key)
+           where s.reject_reason is null and s.record_key not in (select record_key from _replace)"""
     )
-    # against the warehouse: a strictly newer version replaces the stored record
-    con.execute(
-        """create or replace temp table _stored as
-           select t.record_key, max(t.record_version) as record_version
-           from touchpoints t semi join _batch b on t.record_key = b.record_key
-           where t.source = ? group by t.record_key""",
-        [source.name],
-    )
-    con.execute(
-        """create or replace temp table _replace as
-           select distinct b.record_key from _batch b join _stored s using (record_key)
-           where b.record_version > s.record_version
-              or (s.record_version is null and b.record_version is not null)"""
-    )
-    con.execute(
-        "delete from touchpoints where source = ? and record_key in (select record_key from _replace)",
-        [source.name],
-    )
+    if _count(con, "select count(*) from _replace"):
+        con.execute(
+            "delete from touchpoints where source = ? and record_key in (select record_key from _replace)",
+            [source.name],
+        )
     columns = ", ".join(TOUCHPOINT_COLUMNS)
-    before = _count(con, "select count(*) from touchpoints")
-    con.execute(
+    dropped = _count(con, "select count(*) from _drop")
+    kept = "from _staged b where b.reject_reason is null"
+    if dropped:
+        kept = "from _staged b anti join _drop d using (source_row, record_key) where b.reject_reason is null"
+    written = _count(
+        con,
         f"""insert into touchpoints ({columns})
             select {columns} from (
                 select b.* exclude (source_row, sub_seq, reject_reason, raw),
                        ? as source, ? as file_id, b.source_row,
                        ? * {SEQ_FILE_SHIFT} + b.source_row * {SEQ_ROW_SHIFT} + b.sub_seq as ingest_seq
-                from _batch b
-                where b.record_key not in (select record_key from _stored)
-                   or b.record_key in (select record_key from _replace)
+                {kept}
             )""",
         [source.name, file_id, file_id],
     )
-    written = _count(con, "select count(*) from touchpoints") - before
-    loaded = _count(
-        con,
-        """select count(distinct source_row) from _batch
-           where record_key not in (select record_key from _stored)
-              or record_key in (select record_key from _replace)""",
-    )
+    _index_new_keys(con, source)
     valid = _count(con, "select count(distinct source_row) from _staged where reject_reason is null")
+    loaded = _count(con, f"select count(distinct b.source_row) {kept}") if dropped else valid
     return loaded, valid - loaded, written
+
+
+def _index_new_keys(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> None:
+    """New keys join ``loaded_record_keys`` (a key seen before, stored or a collision, is in it)."""
+    # without repeated keys (no winners were ranked) every hash is distinct already
+    distinct = "distinct" if _count(con, "select count(*) from _winners") else ""
+    con.execute(
+        f"""insert into loaded_record_keys
+            select {distinct} ?, hash(record_key) from _staged s anti join _seen using (record_key)
+            where s.reject_reason is null""",
+        [source.name],
+    )
+
+
+RECORD_KEY_HASH_PROBE = "select [{}]".format(
+    ", ".join(
+        f"hash('{sample}')"
+        for sample in ("", "a", "twelve chars", "thirteen char", "events|id:42", "x7" * 40, "f" * 32)
+    )
+)
+"""Hashes of sample keys: if the engine's hash() ever changes, the key index is rebuilt."""
+
+
+def _ensure_record_key_index(con: duckdb.DuckDBPyConnection) -> None:
+    """``loaded_record_keys`` (source, hash of record_key) of every stored record.
+
+    A narrow filter in front of ``touchpoints``: a key whose hash is absent was never
+    loaded, so a new day's file is checked against 8-byte hashes, not every stored key.
+    False positives (hash collisions, deleted touchpoints) are resolved on ``touchpoints``.
+    Built from ``touchpoints`` when missing (a warehouse from before it existed) or when
+    the engine's hash function differs from the one that built it.
+    """
+    probe = con.execute(RECORD_KEY_HASH_PROBE).fetchone()
+    exists = _count(
+        con,
+        "select count(*) from duckdb_tables() where not temporary and schema_name = 'main' "
+        "and table_name in ('loaded_record_keys', 'loaded_record_keys_hash')",
+    )
+    if exists == 2:
+        stored = con.execute("select probe from loaded_record_keys_hash").fetchone()
+        if stored is not None and probe is not None and list(stored[0]) == list(probe[0]):
+            return
+    con.execute(
+        """create or replace table loaded_record_keys as
+           select distinct source, hash(record_key) as key_hash from touchpoints"""
+    )
+    con.execute(
+        f"create or replace table loaded_record_keys_hash as select ({RECORD_KEY_HASH_PROBE}) as probe"
+    )
+
+
+def _rank_repeated_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """``_winners``: for each record key that repeats within the file, the row set that wins.
+
+    The newest version wins (ties: the first row). Repeats are rare, so only keys whose
+    hash occurs more than once are ranked, not every row of the file.
+    """
+    con.execute(
+        """create or replace temp table _winners as
+           with repeated as (
+               select hash(record_key) as key_hash from _staged where reject_reason is null
+               group by 1 having count(*) > 1
+           ),
+           versions as (
+               select distinct record_key, source_row, record_version from _staged
+               where reject_reason is null and hash(record_key) in (select key_hash from repeated)
+           )
+           select * from versions
+           qualify row_number() over (partition by record_key
+               order by record_version desc nulls last, source_row) = 1"""
+    )
+
+
+def _find_stored(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> None:
+    """``_stored`` (key, newest stored version) and ``_replace`` (keys this file updates)."""
+    con.execute(
+        """create or replace temp table _seen as
+           select distinct record_key from _staged
+           where reject_reason is null and hash(record_key) in (
+               select key_hash from loaded_record_keys where source = ?)""",
+        [source.name],
+    )
+    if _count(con, "select count(*) from _seen"):
+        con.execute(
+            """create or replace temp table _stored as
+               select t.record_key, max(t.record_version) as record_version
+               from touchpoints t semi join _seen s on t.record_key = s.record_key
+               where t.source = ? group by t.record_key""",
+            [source.name],
+        )
+    else:  # the usual case for new data: touchpoints is not read at all
+        con.execute("create or replace temp table _stored (record_key varchar, record_version timestamp)")
+    # the newest version of the file (winner of a repeated key, else the only row)
+    con.execute(
+        """create or replace temp table _replace as
+           select distinct b.record_key from _staged b join _stored s using (record_key)
+           left join _winners w using (record_key)
+           where b.reject_reason is null
+             and (w.record_key is null or (b.source_row = w.source_row
+                  and b.record_version is not distinct from w.record_version))
+             and (b.record_version > s.record_version
+                  or (s.record_version is null and b.record_version is not null))"""
+    )
 
 
 def _commit_identities(

@@ -27,5 +27,6 @@ EVENTS = Adapter(
         "revenue",
     ),
     any_identifier=True,
+    time_fields=("ts",),
 )
 """A generic event log (CSV or Parquet) with a column mapping; staged by ``stg_events.sql``."""
