@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 
 from journey_mining.config import Config
+from journey_mining.funnel import funnel
 from journey_mining.journeys import build_journeys
-from journey_mining.viz import dashboard
+from journey_mining.viz import charts, dashboard, sankey
 from journey_mining.viz.dashboard import dashboard_figures, read_headline, write_dashboard, write_index
 from tests.conftest import insert_touchpoints, make_config
 
@@ -232,3 +235,89 @@ def test_without_friction_or_ratings_the_sections_say_so(
     assert "The friction analysis did not run" in text
     assert "No satisfaction ratings in this data." in text
     assert set(dashboard_figures(warehouse, config)) == {"sankey", "funnel", "channel_mix", "cross_channel"}
+
+
+def test_segment_views_draw_from_rows_and_funnels_computed_once(
+    warehouse: duckdb.DuckDBPyConnection, config: Config
+) -> None:
+    """Each view's map and funnel equal the ones filtered directly from session_touchpoints."""
+    friction = charts.friction_table(warehouse)
+    with dashboard._maps(warehouse, config) as maps:
+        views = dashboard.segment_views(warehouse, maps.rows.units_table)
+        assert views == dashboard.segment_views(warehouse)
+        for view in views:
+            direct = sankey.sankey_data(
+                warehouse, steps=dashboard.SANKEY_STEPS, top_k=dashboard.SANKEY_TOP_K, where=view.where
+            )
+            assert maps.sankey(friction, view.where) == sankey.sankey_figure(direct, friction)
+            steps = config.funnel.steps
+            assert maps.funnel(view.where) == charts.funnel_figure(funnel(warehouse, steps, where=view.where))
+    with pytest.raises(duckdb.CatalogException):  # the temp tables are dropped
+        warehouse.execute(f"select count(*) from {maps.rows.table}")
+
+
+def test_channel_charts_read_the_marts_with_the_same_numbers(
+    warehouse: duckdb.DuckDBPyConnection, config: Config
+) -> None:
+    """Channel mix and cross-channel come from the sessions/journeys channel lists: as per event."""
+    assert charts.channel_lists_readable(warehouse)
+    frame, sessions = charts._channel_mix(warehouse, from_marts=True)
+    direct = warehouse.execute(charts.CHANNEL_MIX_SQL).df()
+    pd.testing.assert_frame_equal(frame, direct)
+    total = warehouse.execute("select count(distinct session_id) from session_touchpoints").fetchone()
+    assert total is not None
+    assert sessions == total[0]
+    marts = warehouse.execute(charts.CROSS_CHANNEL_FROM_MARTS_SQL, [10]).df()
+    pd.testing.assert_frame_equal(marts, warehouse.execute(charts.CROSS_CHANNEL_SQL, [10]).df())
+    assert len(marts) > 1
+
+
+def test_channel_charts_count_touchpoints_when_a_channel_name_has_a_comma() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "create table session_touchpoints as select * from (values ('s1', 'j1', 'web,app', false),"
+        " ('s1', 'j1', 'call', true), ('s2', 'j2', 'call', false)) as t(session_id, journey_id, channel,"
+        " is_conversion)"
+    )
+    # marts whose ',' lists cannot give 'web,app' back: they must not be read
+    con.execute("create table sessions as select * from (values ('web,app,call'), ('call')) as t(channels)")
+    con.execute(
+        "create table journeys as select * from (values ('web,app,call', 3, true), ('call', 1, false))"
+        " as t(channels, channel_count, converted)"
+    )
+    assert not charts.channel_lists_readable(con)
+    mix = charts.channel_mix_figure(con)
+    assert dict(zip(mix.data[0].y, mix.data[0].x, strict=True)) == {"web,app": 1, "call": 2}
+    cross = charts.cross_channel_figure(con)
+    assert set(cross.data[0].y) == {"call + web,app", "call"}
+
+
+def test_a_write_failing_mid_page_drops_the_temp_tables_at_once(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page generator holds temp tables: a full disk closes it while the connection is open."""
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, handle: Any) -> None:
+            self.handle, self.chunks = handle, 0
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, chunk: str) -> None:
+            self.chunks += 1
+            if self.chunks == 4:  # inside the segment views, while the maps' tables exist
+                raise OSError(28, "No space left on device")
+            self.handle.write(chunk)
+
+    monkeypatch.setattr(dashboard.os, "fdopen", lambda *a, **k: FullDisk(real_fdopen(*a, **k)))
+    with pytest.raises(OSError, match="No space left") as failure:
+        write_dashboard(warehouse, config, tmp_path, run_id="r1")
+    # the traceback still holds the generator's frames: its tables must be gone all the same
+    assert failure.traceback
+    temp = warehouse.execute("select table_name from duckdb_tables() where temporary").fetchall()
+    assert [name for (name,) in temp if name.startswith("_dashboard")] == []

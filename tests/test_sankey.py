@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 
 from journey_mining.funnel import funnel
 from journey_mining.segments import Filter
+from journey_mining.viz import sankey as sankey_module
 from journey_mining.viz import style
-from journey_mining.viz.sankey import SankeyData, sankey_data, sankey_figure
+from journey_mining.viz.sankey import SankeyData, prepare_rows, sankey_data, sankey_figure, segment_maps
 
 T0 = datetime(2026, 11, 2, 9, 0)
 CONVERSIONS = {"web:purchase", "call:order_placed"}
@@ -397,3 +399,78 @@ def test_figure_colours_warnings_hover_and_escaping() -> None:
     assert link_colors["abandon"] == style.rgba(style.WARNING_COLOR, 0.55)
     assert link_colors["escalation"] == style.rgba(style.ESCALATION_COLOR, 0.6)
     assert "Median time between the steps: 1 min" in trace.link.customdata[0]
+
+
+def assert_same_map(left: SankeyData, right: SankeyData) -> None:
+    pd.testing.assert_frame_equal(left.nodes, right.nodes)
+    pd.testing.assert_frame_equal(left.links, right.links)
+    pd.testing.assert_frame_equal(left.steps, right.steps)
+    assert (left.units, left.units_in_scope, left.collapsed_events) == (
+        right.units,
+        right.units_in_scope,
+        right.collapsed_events,
+    )
+
+
+SEGMENTED_PATHS = {
+    **PATHS,
+    "s6": ["web:home", "web:home", "web:product", "call:queued", "web:purchase"],
+    "s7": ["web:category", "web:add_to_cart", "web:begin_checkout"],
+    "s8": ["chat:started", "web:home", "web:product", "web:cart"],
+}
+SEGMENTED_DEVICES = {"s1": "mobile", "s3": "mobile", "s6": "mobile", "s8": "tablet"}
+
+
+@pytest.mark.parametrize(
+    ("focus", "direction", "collapse"),
+    [
+        (None, "after", False),
+        (None, "before", False),
+        ("web:product", "after", True),
+        ("web:cart", "before", False),
+    ],
+)
+def test_maps_from_prepared_rows_equal_maps_filtered_directly(
+    focus: str | None, direction: Literal["after", "before"], collapse: bool
+) -> None:
+    """What the dashboard does: one pass for every segment value's map."""
+    con = session_touchpoints(SEGMENTED_PATHS, devices=SEGMENTED_DEVICES)
+    options: dict[str, Any] = {
+        "steps": 4,
+        "focus": focus,
+        "direction": direction,
+        "collapse_repeats": collapse,
+    }
+    rows = prepare_rows(con, segments=("device", "customer_type"), **options)
+    by_device = segment_maps(con, rows, "device", top_k=2)
+    assert set(by_device) == {"mobile", "desktop", "tablet"}
+    for where in [None, *(Filter(segment="device", segment_value=d) for d in by_device)]:
+        direct = sankey_data(con, top_k=2, where=where, **options)
+        assert_same_map(sankey_data(con, top_k=2, where=where, rows=rows, **options), direct)
+        if where is not None:
+            assert_same_map(by_device[str(where.segment_value)], direct)
+    for value, data in segment_maps(con, rows, "customer_type", top_k=2).items():
+        where = Filter(segment="customer_type", segment_value=value)
+        assert_same_map(data, sankey_data(con, top_k=2, where=where, **options))
+    rows.drop(con)
+
+
+def test_prepared_rows_are_checked_against_the_map_asked_for() -> None:
+    con = session_touchpoints(PATHS)
+    rows = prepare_rows(con, steps=3, segments=("device",))
+    with pytest.raises(ValueError, match="prepared for another map"):
+        sankey_data(con, steps=4, rows=rows)
+    with pytest.raises(ValueError, match="one segment value only"):
+        sankey_data(con, steps=3, rows=rows, where=Filter(channel="web"))
+    with pytest.raises(ValueError, match="was not prepared"):
+        sankey_data(con, steps=3, rows=rows, where=Filter(segment="channels", segment_value="web"))
+    with pytest.raises(ValueError, match="all units"):
+        prepare_rows(con, where=Filter(channel="web"), segments=("device",))
+
+
+def test_many_touchpoints_use_list_keys_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prefix keys are HUGEINTs while they fit, else lists of codes: the map is the same."""
+    con = session_touchpoints(SEGMENTED_PATHS)
+    packed = sankey_data(con, steps=5, top_k=2)
+    monkeypatch.setattr(sankey_module, "MAX_KEY", 2)
+    assert_same_map(sankey_data(con, steps=5, top_k=2), packed)

@@ -89,19 +89,56 @@ def funnel_figure(frame: pd.DataFrame, *, unit_name: str = "sessions", title: st
     return figure
 
 
-def channel_mix_figure(con: duckdb.DuckDBPyConnection) -> go.Figure:
-    """Sessions that touched each channel (a session may touch several)."""
-    frame = con.execute(
-        """
-        select channel, count(distinct session_id) as sessions, count(*) as touchpoints
-        from session_touchpoints group by channel order by sessions desc, channel
-        """
-    ).df()
+CHANNEL_MIX_SQL = """
+    select channel, count(distinct session_id) as sessions, count(*) as touchpoints
+    from session_touchpoints group by channel order by sessions desc, channel
+"""
+# sessions.channels lists a session's distinct channels joined with ','
+CHANNEL_MIX_FROM_MARTS_SQL = """
+    with touchpoints as (select channel, count(*) as touchpoints from session_touchpoints group by channel),
+    sessions as (
+        select channel, count(*) as sessions
+        from (select unnest(string_split(channels, ',')) as channel from sessions)
+        group by channel
+    )
+    select t.channel, coalesce(s.sessions, 0) as sessions, t.touchpoints
+    from touchpoints as t left join sessions as s using (channel)
+    order by sessions desc, channel
+"""
+
+
+def channel_lists_readable(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the marts' channel lists (joined with ',') give the channels back exactly.
+
+    Then the sessions and journeys marts answer the per-channel charts without a distinct
+    count over every touchpoint. Channels are slugs, so this holds unless data is unusual.
+    """
+    if not (table_exists(con, "sessions") and table_exists(con, "journeys")):
+        return False
+    channels = con.execute("select distinct channel from session_touchpoints").fetchall()
+    return all(isinstance(name, str) and "," not in name for (name,) in channels)
+
+
+def _channel_mix(con: duckdb.DuckDBPyConnection, from_marts: bool) -> tuple[pd.DataFrame, int]:
+    """(channel, sessions, touchpoints) largest first, and the number of sessions."""
+    if not from_marts:
+        total = con.execute("select count(distinct session_id) from session_touchpoints").fetchone()
+        return con.execute(CHANNEL_MIX_SQL).df(), int(total[0]) if total else 0
+    total = con.execute("select count(*) from sessions").fetchone()
+    return con.execute(CHANNEL_MIX_FROM_MARTS_SQL).df(), int(total[0]) if total else 0
+
+
+def channel_mix_figure(con: duckdb.DuckDBPyConnection, *, from_marts: bool | None = None) -> go.Figure:
+    """Sessions that touched each channel (a session may touch several).
+
+    ``from_marts``: ``channel_lists_readable(con)``, if the caller knows it already.
+    """
+    if from_marts is None:
+        from_marts = channel_lists_readable(con)
+    frame, sessions = _channel_mix(con, from_marts)
     title = "Channel mix: sessions touching each channel"
     if frame.empty:
         return _empty(title, "No sessions")
-    total = con.execute("select count(distinct session_id) from session_touchpoints").fetchone()
-    sessions = int(total[0]) if total else 0
     frame = frame.iloc[::-1]
     figure = go.Figure(
         go.Bar(
@@ -122,23 +159,36 @@ def channel_mix_figure(con: duckdb.DuckDBPyConnection) -> go.Figure:
     return figure
 
 
-def cross_channel_figure(con: duckdb.DuckDBPyConnection, *, top: int = 10) -> go.Figure:
-    """Journeys by the set of channels they used, with each set's conversion rate."""
-    frame = con.execute(
-        """
-        with per_journey as (
-            select journey_id,
-                string_agg(distinct channel, ' + ' order by channel) as channels,
-                count(distinct channel) as channel_count,
-                bool_or(coalesce(is_conversion, false)) as converted
-            from session_touchpoints group by journey_id
-        )
-        select channels, any_value(channel_count) as channel_count, count(*) as journeys,
-            avg(cast(converted as integer)) as conversion_rate
-        from per_journey group by channels order by journeys desc, channels limit ?
-        """,
-        [top],
-    ).df()
+CROSS_CHANNEL_SQL = """
+    with per_journey as (
+        select journey_id,
+            string_agg(distinct channel, ' + ' order by channel) as channels,
+            count(distinct channel) as channel_count,
+            bool_or(coalesce(is_conversion, false)) as converted
+        from session_touchpoints group by journey_id
+    )
+    select channels, any_value(channel_count) as channel_count, count(*) as journeys,
+        avg(cast(converted as integer)) as conversion_rate
+    from per_journey group by channels order by journeys desc, channels limit ?
+"""
+# journeys.channels lists a journey's distinct channels, alphabetically, joined with ','
+CROSS_CHANNEL_FROM_MARTS_SQL = """
+    select replace(channels, ',', ' + ') as channels, any_value(channel_count) as channel_count,
+        count(*) as journeys, avg(cast(coalesce(converted, false) as integer)) as conversion_rate
+    from journeys group by 1 order by journeys desc, channels limit ?
+"""
+
+
+def cross_channel_figure(
+    con: duckdb.DuckDBPyConnection, *, top: int = 10, from_marts: bool | None = None
+) -> go.Figure:
+    """Journeys by the set of channels they used, with each set's conversion rate.
+
+    ``from_marts``: ``channel_lists_readable(con)``, if the caller knows it already.
+    """
+    if from_marts is None:
+        from_marts = channel_lists_readable(con)
+    frame = con.execute(CROSS_CHANNEL_FROM_MARTS_SQL if from_marts else CROSS_CHANNEL_SQL, [top]).df()
     title = "Cross-channel journeys: channels used, and how often they converted"
     if frame.empty:
         return _empty(title, "No journeys")

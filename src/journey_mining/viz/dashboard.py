@@ -93,12 +93,22 @@ def _json_for_script(value: Any) -> str:
     return text.replace("</", "<\\/").replace("<!", "\\u003c!")
 
 
-def segment_views(con: duckdb.DuckDBPyConnection) -> list[SegmentView]:
-    """All sessions, then each device and new/returning value (largest first)."""
-    total = con.execute("select count(distinct session_id) from session_touchpoints").fetchone()
+def segment_views(con: duckdb.DuckDBPyConnection, units_table: str | None = None) -> list[SegmentView]:
+    """All sessions, then each device and new/returning value (largest first).
+
+    ``units_table``: one row per session with a column per segment of ``SEGMENT_SWITCH``
+    (``sankey.prepare_rows`` makes it), read instead of grouping ``session_touchpoints`` again.
+    """
+    if units_table is None:
+        total = con.execute("select count(distinct session_id) from session_touchpoints").fetchone()
+    else:
+        total = con.execute(f"select count(*) from {units_table}").fetchone()
     views = [SegmentView("seg-0", "All sessions", None, int(total[0]) if total else 0)]
     for segment, title in SEGMENT_SWITCH.items():
-        sql, params = units_sql("session", Filter(), segment)
+        if units_table is None:
+            sql, params = units_sql("session", Filter(), segment)
+        else:  # segment is a key of SEGMENT_SWITCH, a column name we chose: never data
+            sql, params = f"select {segment} as segment from {units_table}", []
         rows = con.execute(
             f"select segment, count(*) from ({sql}) group by segment order by count(*) desc, segment limit ?",
             [*params, MAX_SEGMENT_VALUES],
@@ -115,25 +125,70 @@ def segment_views(con: duckdb.DuckDBPyConnection) -> list[SegmentView]:
     return views
 
 
-def _sankey_for(
-    con: duckdb.DuckDBPyConnection, friction: pd.DataFrame | None, where: Filter | None
-) -> go.Figure:
-    data = sankey.sankey_data(con, steps=SANKEY_STEPS, top_k=SANKEY_TOP_K, where=where)
-    return sankey.sankey_figure(data, friction)
+class _Maps:
+    """What every segment view of one dashboard build shares, computed once.
+
+    The Sankey step rows of all sessions (one pass over ``session_touchpoints``, with each
+    session's segment values), then the maps of all values of a segment from one pass over
+    those rows, and the funnels of all values of a segment from one query. Each view then
+    takes its own from these.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config) -> None:
+        self.con = con
+        self.config = config
+        self.rows = sankey.prepare_rows(
+            con, steps=SANKEY_STEPS, segments=tuple(SEGMENT_SWITCH), name="_dashboard_sankey_rows"
+        )
+        self._maps: dict[str | None, dict[str, sankey.SankeyData]] = {}
+        self._funnels: dict[str | None, pd.DataFrame] = {}
+
+    def sankey(self, friction: pd.DataFrame | None, where: Filter | None) -> go.Figure:
+        """The map of one view: the same ``sankey_data(..., where=where)`` gives."""
+        segment = where.segment if where is not None else None
+        if segment not in self._maps:
+            if segment is None:
+                data = sankey.sankey_data(self.con, steps=SANKEY_STEPS, top_k=SANKEY_TOP_K, rows=self.rows)
+                self._maps[segment] = {"": data}
+            else:
+                self._maps[segment] = sankey.segment_maps(self.con, self.rows, segment, top_k=SANKEY_TOP_K)
+        value = where.segment_value if where is not None else ""
+        return sankey.sankey_figure(self._maps[segment][str(value)], friction)
+
+    def funnel(self, where: Filter | None) -> go.Figure:
+        """The funnel of one view: the same rows ``funnel(..., where=where)`` gives."""
+        segment = where.segment if where is not None else None
+        if segment not in self._funnels:
+            self._funnels[segment] = funnel(self.con, self.config.funnel.steps, segment=segment)
+        frame = self._funnels[segment]
+        if where is not None:
+            frame = frame[frame["segment"] == where.segment_value].reset_index(drop=True)
+        return charts.funnel_figure(frame)
+
+    def close(self) -> None:
+        # temp tables go with the connection: a page abandoned after it closed has nothing to drop
+        with contextlib.suppress(duckdb.ConnectionException):
+            self.rows.drop(self.con)
 
 
-def _funnel_for(con: duckdb.DuckDBPyConnection, config: Config, where: Filter | None) -> go.Figure:
-    return charts.funnel_figure(funnel(con, config.funnel.steps, where=where))
+@contextlib.contextmanager
+def _maps(con: duckdb.DuckDBPyConnection, config: Config) -> Iterator[_Maps]:
+    maps = _Maps(con, config)
+    try:
+        yield maps
+    finally:
+        maps.close()
 
 
 def dashboard_figures(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, go.Figure]:
     """The dashboard's charts for all sessions, by name: what notebooks show."""
     friction = charts.friction_table(con)
-    figures = {
-        "sankey": _sankey_for(con, friction, None),
-        "funnel": _funnel_for(con, config, None),
-        "channel_mix": charts.channel_mix_figure(con),
-        "cross_channel": charts.cross_channel_figure(con),
+    with _maps(con, config) as maps:
+        figures = {"sankey": maps.sankey(friction, None), "funnel": maps.funnel(None)}
+    from_marts = charts.channel_lists_readable(con)
+    figures |= {
+        "channel_mix": charts.channel_mix_figure(con, from_marts=from_marts),
+        "cross_channel": charts.cross_channel_figure(con, from_marts=from_marts),
     }
     satisfaction = charts.satisfaction_figure(con, low_max=config.friction.low_satisfaction_max)
     if satisfaction is not None:
@@ -156,6 +211,13 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _close(chunks: Iterable[str]) -> None:
+    """Finish a page generator now, while its connection is open (it drops its temp tables)."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+
+
 def write_atomic(path: Path, chunks: Iterable[str]) -> Path:
     """Write ``chunks`` to a temp file beside ``path``, fsync, then rename over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,9 +233,11 @@ def write_atomic(path: Path, chunks: Iterable[str]) -> Path:
         temp.replace(path)
     except OSError as err:  # a full disk: say which file could not be written
         Path(temp_name).unlink(missing_ok=True)
+        _close(chunks)
         raise OSError(err.errno, f"cannot write {path}: {err.strerror or err}") from err
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
+        _close(chunks)
         raise
     _fsync_dir(path.parent)
     return path
@@ -529,8 +593,7 @@ def _segment_toolbar(views: list[SegmentView]) -> str:
 
 
 def _segment_section(
-    con: duckdb.DuckDBPyConnection,
-    config: Config,
+    maps: _Maps,
     views: list[SegmentView],
     friction: pd.DataFrame | None,
     plots: _Plots,
@@ -544,11 +607,28 @@ def _segment_section(
             " the channel; red ribbons and nodes are drop-off (dark red: after reaching the cart),"
             " orange ribbons are escalations to chat or call, green is conversion. Hover for counts,"
             " rates, median time to the next step and the friction finding for that touchpoint.</p>"
-            + plots.div(_sankey_for(con, friction, view.where), css="plot sankey-map")
+            + plots.div(maps.sankey(friction, view.where), css="plot sankey-map")
             + "</section><section><h2>Funnel</h2>"
-            + plots.div(_funnel_for(con, config, view.where))
+            + plots.div(maps.funnel(view.where))
             + "</section></div>"
         )
+
+
+def _header(
+    run_id: str, generated_at: datetime, headline: dict[str, Any], previous: dict[str, Any] | None
+) -> str:
+    period = _period(headline) + " UTC"
+    prior = _headline_values(previous)
+    compared = (
+        " No earlier run to compare with." if prior is None else " Changes are against the previous run."
+    )
+    return (
+        "<body><header><h1>Customer journeys and friction</h1>"
+        f"<div class='meta'>Run {html.escape(run_id)} · generated {generated_at:%Y-%m-%d %H:%M} UTC"
+        f" · data {html.escape(period)}</div></header><main>"
+        + _cards(headline, previous)
+        + f"<p class='note'>All numbers are counts of distinct customers, sessions or journeys.{compared}</p>"
+    )
 
 
 def _page(
@@ -563,28 +643,19 @@ def _page(
 ) -> Iterator[str]:
     plots = _Plots()
     friction = charts.friction_table(con)
-    views = segment_views(con)
-    yield from _head(f"Customer journeys: run {run_id}")
-    period = _period(headline) + " UTC"
-    prior = _headline_values(previous)
-    compared = (
-        " No earlier run to compare with." if prior is None else " Changes are against the previous run."
-    )
-    yield (
-        "<body><header><h1>Customer journeys and friction</h1>"
-        f"<div class='meta'>Run {html.escape(run_id)} · generated {generated_at:%Y-%m-%d %H:%M} UTC"
-        f" · data {html.escape(period)}</div></header><main>"
-        + _cards(headline, previous)
-        + f"<p class='note'>All numbers are counts of distinct customers, sessions or journeys.{compared}</p>"
-    )
-    yield _alerts_section(manifest)
-    yield _segment_toolbar(views)
-    yield from _segment_section(con, config, views, friction, plots)
+    with _maps(con, config) as maps:
+        views = segment_views(con, maps.rows.units_table)
+        yield from _head(f"Customer journeys: run {run_id}")
+        yield _header(run_id, generated_at, headline, previous)
+        yield _alerts_section(manifest)
+        yield _segment_toolbar(views)
+        yield from _segment_section(maps, views, friction, plots)
     yield "<section>" + _friction_section(friction, plots) + "</section>"
+    from_marts = charts.channel_lists_readable(con)
     yield (
         "<section><h2>Channels</h2><div class='grid2'>"
-        + plots.div(charts.channel_mix_figure(con))
-        + plots.div(charts.cross_channel_figure(con))
+        + plots.div(charts.channel_mix_figure(con, from_marts=from_marts))
+        + plots.div(charts.cross_channel_figure(con, from_marts=from_marts))
         + "</div></section>"
     )
     satisfaction = charts.satisfaction_figure(con, low_max=config.friction.low_satisfaction_max)

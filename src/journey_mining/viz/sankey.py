@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
-from journey_mining.segments import Filter, Level, unit_columns, units_sql
+from journey_mining.segments import SEGMENT_SQL, Filter, Level, unit_columns, units_sql
 from journey_mining.viz import style
 
 Direction = Literal["after", "before"]
@@ -91,166 +91,375 @@ class SankeyData:
         return "sessions" if self.level == "session" else "journeys"
 
 
-def _rows_sql(level: Level, focus: str | None, direction: Direction, units: str) -> str:
+MAX_KEY = 2**126
+"""Prefix keys are HUGEINTs while ``distinct touchpoints ** steps`` stays below this."""
+
+
+@dataclass(frozen=True)
+class MapRows:
+    """The step rows of every unit in scope, computed once, from which maps are drawn.
+
+    Rows are per unit and step (steps 1..``steps``) with the unit's path prefix as a key,
+    so a map only groups them: the tree is chosen on prefix counts, and no per-unit work
+    is repeated per map. With ``segments``, each row carries its unit's segment values
+    and one prepared table serves the maps of every segment value (see ``prepare_rows``).
+    """
+
+    table: str
+    units_table: str
+    level: Level
+    steps: int
+    focus: str | None
+    direction: Direction
+    collapse_repeats: bool
+    segments: tuple[str, ...]
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the temp tables (a dashboard does this once its maps are drawn)."""
+        for table in (self.table, self.units_table):
+            con.execute(f"drop table if exists {table}")
+
+
+def _check_arguments(steps: int, top_k: int, direction: str) -> None:
+    if steps < 1 or top_k < 1:
+        raise ValueError("steps and top_k must be at least 1")
+    if direction not in ("after", "before"):
+        raise ValueError(f"direction must be 'after' or 'before', not {direction!r}")
+
+
+def _units_table_sql(
+    level: Level, where: Filter | None, segments: tuple[str, ...]
+) -> tuple[str, list[object]]:
+    """SQL of the units in scope (``unit_id``, then one column per segment) and its parameters."""
+    if not segments:
+        sql, params = units_sql(level, where or Filter(), None)
+        return f"select unit_id from ({sql})", params
+    if where is not None and where != Filter():
+        raise ValueError("rows with segment columns are prepared for all units; filter each map instead")
+    unknown = [name for name in segments if name not in SEGMENT_SQL]
+    if unknown:
+        raise ValueError(f"unknown segment {unknown[0]!r}; known: {', '.join(SEGMENT_SQL)}")
     unit, pos = unit_columns(level)
-    if focus is None:
-        anchor = "1" if direction == "after" else "max(seq)"
-        anchor_filter = ""
+    columns = ", ".join(f"{SEGMENT_SQL[name].format(pos=pos)} as {name}" for name in segments)
+    return f"select {unit} as unit_id, {columns} from session_touchpoints group by {unit}", []
+
+
+def _touchpoint_codes(con: duckdb.DuckDBPyConnection, steps: int) -> int | None:
+    """Number the touchpoints and channels; the base of HUGEINT keys, or None if too many.
+
+    The window over every row then carries small integers, not strings; names are joined
+    back once the rows are cut to the steps of the map.
+    """
+    for table, column in (("_sankey_codes", "touchpoint"), ("_sankey_channel_codes", "channel")):
+        con.execute(
+            f"create or replace temp table {table} as"
+            f" select {column}, cast(row_number() over (order by {column}) as integer) as code"
+            f" from (select distinct {column} from session_touchpoints where {column} is not null)"
+        )
+    row = con.execute("select count(*) from _sankey_codes").fetchone()
+    base = (int(row[0]) if row else 0) + 1  # digit 0: a null touchpoint
+    return base if base**steps < MAX_KEY else None
+
+
+def _key_sql(base: int | None) -> tuple[str, str]:
+    """SQL of the path prefix up to a row (``prefix_key``, from its list of ``codes``) and of its parent.
+
+    Codes are the digits of a HUGEINT in ``base`` (keys are only compared within a step, so
+    paths of equal length); with too many touchpoints the key is the list of codes itself.
+    """
+    if base is not None:
+        return f"list_reduce(cast(codes as hugeint[]), lambda a, b: a * {base} + b)", f"prefix_key // {base}"
+    return "codes", "list_slice(prefix_key, 1, len(prefix_key) - 1)"
+
+
+COLLAPSED_SQL = """
+        marked as (
+            select *, coalesce(code = lead(code) over (partition by uid order by pos), false) as repeats_next
+            from source
+        ),
+        collapsed as (select * from marked where not repeats_next),"""
+PREFIX_COLUMNS = """,
+                bool_or(is_conversion) over upto as converted_by,
+                bool_or(is_cart) over upto as carted_by,
+                list(coalesce(code, 0)) over {frame} as codes"""
+
+
+def _rows_sql(
+    level: Level,
+    focus: str | None,
+    direction: Direction,
+    *,
+    steps: int,
+    collapse_repeats: bool,
+    table: str,
+    units_table: str,
+    segments: tuple[str, ...],
+    base: int | None,
+) -> str:
+    """One row per unit and step 1..``steps``: what happened there and the path that led there.
+
+    Units are the integer ``uid`` of ``units_table`` and touchpoints and channels are codes
+    (null for a null name) until the last select, so the window sorts narrow rows.
+    """
+    unit, pos = unit_columns(level)
+    if focus is None:  # the anchor is the first or the last step: no pass to find it
+        anchors, anchor_join = "", ""
+        anchor = "1" if direction == "after" else "length"
     else:
-        anchor, anchor_filter = "min(seq)", "where touchpoint = $focus"
-    step = "seq - anchor + 1" if direction == "after" else "anchor - seq + 1"
+        anchors = "anchors as (select uid, min(seq) as anchor from sequenced"
+        anchors += " where code = (select code from _sankey_codes where touchpoint = $focus) group by uid),"
+        anchor, anchor_join = "anchor", "inner join anchors as a using (uid)"
+    step = f"seq - {anchor} + 1" if direction == "after" else f"{anchor} - seq + 1"
     is_end = "seq = length" if direction == "after" else "seq = 1"
     # time of the ribbon into this step: from the previous step in time order
     link_seconds = "seconds_from_previous" if direction == "after" else "seconds_to_next"
+    # from the first step, the running values need no second sort: steps are the first rows in order
+    # (the list frame is bounded so long units cost no more than short ones)
+    at_start = focus is None and direction == "after"
+    early = PREFIX_COLUMNS.format(frame=f"(w rows between {int(steps) - 1} preceding and current row)")
+    late = PREFIX_COLUMNS.format(frame="upto")
+    key, parent = _key_sql(base)
     return f"""
-        create or replace temp table _sankey_rows as
-        with units as ({units}),
-        source as (
+        create or replace temp table {table} as
+        with source as (
             select
-                t.{unit} as unit_id, t.{pos} as pos, t.ts, t.touchpoint, t.channel,
+                u.uid, t.{pos} as pos, t.ts, c.code, h.code as channel_code,
                 coalesce(t.is_conversion, false) as is_conversion,
                 coalesce(t.is_cart, false) or coalesce(t.is_checkout, false) as is_cart
+                {"".join(f", u.{name}" for name in segments)}
             from session_touchpoints as t
-            where t.{unit} in (select unit_id from units)
+            inner join {units_table} as u on u.unit_id = t.{unit}
+            left join _sankey_codes as c on c.touchpoint = t.touchpoint
+            left join _sankey_channel_codes as h on h.channel = t.channel
         ),
-        marked as (
-            select *, coalesce(touchpoint = lead(touchpoint) over (partition by unit_id order by pos), false)
-                as repeats_next
-            from source
-        ),
-        collapsed as (select * from marked where not ($collapse and repeats_next)),
+        {COLLAPSED_SQL if collapse_repeats else ""}
         sequenced as (
             select
                 *,
                 row_number() over w as seq,
-                count(*) over (partition by unit_id) as length,
+                count(*) over (partition by uid) as length,
                 epoch(lead(ts) over w) - epoch(ts) as seconds_to_next,
-                epoch(ts) - epoch(lag(ts) over w) as seconds_from_previous
-            from collapsed
-            window w as (partition by unit_id order by pos)
+                epoch(ts) - epoch(lag(ts) over w) as seconds_from_previous{early if at_start else ""}
+            from {"collapsed" if collapse_repeats else "source"}
+            window w as (partition by uid order by pos),
+                upto as (w rows between unbounded preceding and current row)
         ),
-        anchors as (select unit_id, {anchor} as anchor from sequenced {anchor_filter} group by unit_id),
+        {anchors}
         relative as (
             select s.*, {step} as step, {is_end} as is_end
-            from sequenced as s inner join anchors as a using (unit_id)
+            from sequenced as s {anchor_join}
         ),
         final as (
             select
-                unit_id, step, touchpoint, channel, is_conversion, is_end,
+                step, code, channel_code, is_conversion, is_end,
                 {link_seconds} as link_seconds,
-                seconds_to_next,
-                bool_or(is_conversion) over upto as converted_by,
-                bool_or(is_cart) over upto as carted_by,
-                row_number() over (partition by unit_id, touchpoint order by step) > 1 as is_loop
+                seconds_to_next{", converted_by, carted_by, codes" if at_start else late}
+                {"".join(f", {name}" for name in segments)}
             from relative
             where step between 1 and $steps
             window upto as (
-                partition by unit_id order by step rows between unbounded preceding and current row
+                partition by uid order by step rows between unbounded preceding and current row
             )
+        ),
+        keyed as (
+            select
+                * exclude (codes),
+                -- a loop: this touchpoint is already on the path
+                list_position(codes, coalesce(code, 0)) < len(codes) as is_loop,
+                {key} as prefix_key
+            from final
         )
-        select * from final
+        select k.* exclude (code, channel_code), c.touchpoint, h.channel, {parent} as parent_key
+        from keyed as k
+        left join _sankey_codes as c on c.code = k.code
+        left join _sankey_channel_codes as h on h.code = k.channel_code
     """
 
 
-def _collapsed_events(con: duckdb.DuckDBPyConnection, level: Level, units: str, params: list[object]) -> int:
+def prepare_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    level: Level = "session",
+    steps: int = 10,
+    focus: str | None = None,
+    direction: Direction = "after",
+    where: Filter | None = None,
+    collapse_repeats: bool = False,
+    segments: tuple[str, ...] = (),
+    name: str = "_sankey_prepared_rows",
+) -> MapRows:
+    """Compute the step rows once (one pass over ``session_touchpoints``) for one or more maps.
+
+    With ``segments`` (names from ``segments.SEGMENT_SQL``) the rows cover every unit and
+    ``sankey_data(..., rows=prepared, where=Filter(segment=..., segment_value=...))`` draws
+    each segment's map from them, as it would from ``session_touchpoints`` directly.
+    """
+    _check_arguments(steps, 1, direction)
+    units, params = _units_table_sql(level, where, segments)
+    units_table = f"{name}_units"
+    con.execute(
+        f"create or replace temp table {units_table} as select row_number() over () as uid, * from ({units})",
+        params,
+    )
+    base = _touchpoint_codes(con, steps)
+    bind: dict[str, object] = {"steps": steps}
+    if focus is not None:
+        bind["focus"] = focus
+    sql = _rows_sql(
+        level,
+        focus,
+        direction,
+        steps=steps,
+        collapse_repeats=collapse_repeats,
+        table=name,
+        units_table=units_table,
+        segments=segments,
+        base=base,
+    )
+    con.execute(sql, bind)
+    for table in ("_sankey_codes", "_sankey_channel_codes"):
+        con.execute(f"drop table if exists {table}")
+    return MapRows(name, units_table, level, steps, focus, direction, collapse_repeats, segments)
+
+
+def _collapsed_events(
+    con: duckdb.DuckDBPyConnection, level: Level, units: str, params: list[object]
+) -> dict[object, int]:
+    """Immediate repeats collapsed, per part of ``units`` (``unit_id``, ``part``)."""
     unit, pos = unit_columns(level)
     sql = f"""
         with units as ({units}),
         marked as (
-            select coalesce(touchpoint = lead(touchpoint) over (partition by {unit} order by {pos}), false)
+            select {unit} as unit_id,
+                coalesce(touchpoint = lead(touchpoint) over (partition by {unit} order by {pos}), false)
                 as repeats_next
             from session_touchpoints where {unit} in (select unit_id from units)
         )
-        select count(*) filter (where repeats_next) from marked
+        select u.part, count(*) filter (where repeats_next)
+        from marked as m inner join units as u using (unit_id)
+        group by u.part
     """
-    row = con.execute(sql, params).fetchone()
-    return int(row[0]) if row else 0
+    return {part: int(count) for part, count in con.execute(sql, params).fetchall()}
 
 
-def _choose_branches(con: duckdb.DuckDBPyConnection, steps: int, top_k: int) -> None:
-    """Step by step: keep the top K prefixes whose parent was kept; the rest become branch 0."""
+# Every map of one call is a part (all units, or one segment value); each part has its own tree.
+PREFIXES_SQL = """
+    create or replace temp table _sankey_prefixes as
+    select {part} as part, step, prefix_key, any_value(parent_key) as parent_key,
+        any_value(touchpoint) as touchpoint, count(*) as units
+    from {table} as r {where}
+    group by all
+"""
+KEEP_SQL = """
+    insert into _sankey_kept
+    select part, $k, branch, parent_branch, touchpoint, units, prefix_key from (
+        select p.part, p.touchpoint, p.units, p.prefix_key, coalesce(k.branch, 0) as parent_branch,
+            row_number() over (
+                partition by p.part order by p.units desc, coalesce(k.branch, 0), p.touchpoint
+            ) as branch
+        from _sankey_prefixes as p
+        left join _sankey_kept as k
+            on k.part = p.part and k.step = $k - 1 and k.prefix_key = p.parent_key
+        where p.step = $k and ($k = 1 or k.branch is not null)
+    ) where branch <= $top_k
+"""
+
+
+def _choose_branches(
+    con: duckdb.DuckDBPyConnection, rows: MapRows, part: str, where: str, bind: dict[str, object], top_k: int
+) -> None:
+    """Step by step: keep the top K prefixes whose parent was kept; the rest become branch 0.
+
+    A unit's branch at a step depends only on its path prefix, so the choice is made on
+    the counts per prefix, not per unit.
+    """
+    con.execute(PREFIXES_SQL.format(part=part, table=rows.table, where=where), bind)
     con.execute(
-        "create or replace temp table _sankey_kept"
-        " (step integer, branch integer, parent_branch integer, touchpoint varchar, units bigint)"
+        "create or replace temp table _sankey_kept as select part, cast(0 as integer) as step,"
+        " cast(0 as integer) as branch, cast(0 as integer) as parent_branch, touchpoint, units, prefix_key"
+        " from _sankey_prefixes limit 0"
     )
-    con.execute(
-        "create or replace temp table _sankey_branch"
-        " (unit_id varchar, step integer, parent_branch integer, branch integer)"
-    )
-    for k in range(1, steps + 1):
-        con.execute(
-            """
-            create or replace temp table _sankey_candidates as
-            select r.unit_id, r.touchpoint, coalesce(p.branch, 0) as parent_branch
-            from _sankey_rows as r
-            left join _sankey_branch as p on p.unit_id = r.unit_id and p.step = r.step - 1
-            where r.step = $k
-            """,
-            {"k": k},
-        )
-        con.execute(
-            """
-            insert into _sankey_kept
-            select $k, branch, parent_branch, touchpoint, units from (
-                select parent_branch, touchpoint, units,
-                    row_number() over (order by units desc, parent_branch, touchpoint) as branch
-                from (
-                    select parent_branch, touchpoint, count(*) as units
-                    from _sankey_candidates
-                    where $k = 1 or parent_branch > 0
-                    group by parent_branch, touchpoint
-                )
-            ) where branch <= $top_k
-            """,
-            {"k": k, "top_k": top_k},
-        )
-        con.execute(
-            """
-            insert into _sankey_branch
-            select c.unit_id, $k, c.parent_branch, coalesce(k.branch, 0)
-            from _sankey_candidates as c
-            left join _sankey_kept as k
-                on k.step = $k and k.parent_branch = c.parent_branch and k.touchpoint = c.touchpoint
-            """,
-            {"k": k},
-        )
+    for k in range(1, rows.steps + 1):
+        con.execute(KEEP_SQL, {"k": k, "top_k": top_k})
 
 
+BRANCHED_SQL = """
+    with r as (select {part} as part, * from {table} as r {where}),
+    b as (
+        select r.*, coalesce(k.branch, 0) as branch, coalesce(p.branch, 0) as parent_branch
+        from r
+        left join _sankey_kept as k on k.part = r.part and k.step = r.step and k.prefix_key = r.prefix_key
+        left join _sankey_kept as p
+            on p.part = r.part and p.step = r.step - 1 and p.prefix_key = r.parent_key
+    )
+"""
 NODES_SQL = """
     select
-        r.step, b.branch,
+        part, step, branch,
         count(*) as units,
-        count(*) filter (where r.is_end) as ended,
-        count(*) filter (where r.is_end and r.converted_by) as ended_converted,
-        count(*) filter (where r.is_end and r.carted_by and not r.converted_by) as ended_abandoned,
-        count(*) filter (where not r.is_end and r.step = $steps) as beyond,
-        median(r.seconds_to_next) as median_seconds_to_next,
-        bool_or(r.is_loop) as is_loop,
-        bool_or(r.is_conversion) as is_conversion,
-        any_value(r.channel) as channel,
-        count(*) filter (where b.branch = 0 and (r.step = 1 or b.parent_branch > 0)) as folded
-    from _sankey_rows as r
-    inner join _sankey_branch as b using (unit_id, step)
-    group by r.step, b.branch
+        count(*) filter (where is_end) as ended,
+        count(*) filter (where is_end and converted_by) as ended_converted,
+        count(*) filter (where is_end and carted_by and not converted_by) as ended_abandoned,
+        count(*) filter (where not is_end and step = $steps) as beyond,
+        median(seconds_to_next) as median_seconds_to_next,
+        bool_or(is_loop) as is_loop,
+        bool_or(is_conversion) as is_conversion,
+        any_value(channel) as channel,
+        count(*) filter (where branch = 0 and (step = 1 or parent_branch > 0)) as folded
+    from b
+    group by part, step, branch
 """
 LINKS_SQL = """
-    select b.step, b.parent_branch, b.branch, count(*) as units, median(r.link_seconds) as median_seconds
-    from _sankey_branch as b
-    inner join _sankey_rows as r using (unit_id, step)
-    where b.step > 1
-    group by b.step, b.parent_branch, b.branch
+    select part, step, parent_branch, branch, count(*) as units, median(link_seconds) as median_seconds
+    from b
+    where step > 1
+    group by part, step, parent_branch, branch
 """
 OTHER_TOP_SQL = """
-    select step, touchpoint, units from (
-        select r.step, r.touchpoint, count(*) as units,
-            row_number() over (partition by r.step order by count(*) desc, r.touchpoint) as position
-        from _sankey_rows as r
-        inner join _sankey_branch as b using (unit_id, step)
-        where b.branch = 0
-        group by r.step, r.touchpoint
+    select part, step, touchpoint, units from (
+        select part, step, touchpoint, count(*) as units,
+            row_number() over (partition by part, step order by count(*) desc, touchpoint) as position
+        from b
+        where branch = 0
+        group by part, step, touchpoint
     ) where position <= 3
-    order by step, position
+    order by part, step, position
 """
+ALL_PART = "'all'"
+"""The part of a map of every unit in scope (an SQL literal)."""
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """How one call splits the prepared rows into maps: SQL fragments, never data."""
+
+    part: str  # SQL of the part of a row ``r`` or of a unit
+    where: str  # filter on ``r``
+    bind: dict[str, object]
+    units: str  # (unit_id, part) of the units in scope
+    params: list[object]
+
+
+def _parts(rows: MapRows, where: Filter | None, segment: str | None) -> _Parts:
+    """One map per value of ``segment`` (or one map), of the units ``where`` selects."""
+    for name in (segment, where.segment if where is not None else None):
+        if name is not None and name not in rows.segments:
+            prepared = ", ".join(rows.segments) or "none"
+            raise ValueError(f"segment {name!r} was not prepared; prepared: {prepared}")
+    part = segment or ALL_PART  # a prepared segment name (checked above): a column we made
+    units = f"select unit_id, {part} as part from {rows.units_table}"
+    if where is None or where == Filter():
+        return _Parts(part, "", {}, units, [])
+    if where.segment is None or (where.start, where.end, where.channel) != (None, None, None):
+        raise ValueError("maps from prepared rows filter by one segment value only")
+    column = where.segment
+    return _Parts(
+        part,
+        f"where {column} = $segment_value",
+        {"segment_value": where.segment_value},
+        f"{units} where {column} = ?",
+        [where.segment_value],
+    )
 
 
 def sankey_data(
@@ -263,44 +472,88 @@ def sankey_data(
     direction: Direction = "after",
     where: Filter | None = None,
     collapse_repeats: bool = False,
+    rows: MapRows | None = None,
 ) -> SankeyData:
-    """The path-true prefix tree of the first ``steps`` steps, top ``top_k`` branches per step."""
-    if steps < 1 or top_k < 1:
-        raise ValueError("steps and top_k must be at least 1")
-    if direction not in ("after", "before"):
-        raise ValueError(f"direction must be 'after' or 'before', not {direction!r}")
-    units, params = units_sql(level, where or Filter(), None)
-    named = {f"p{i}": value for i, value in enumerate(params)}
-    units_named = units
-    for i in range(len(params)):
-        units_named = units_named.replace("?", f"$p{i}", 1)
-    bind: dict[str, object] = {"collapse": collapse_repeats, "steps": steps, **named}
-    if focus is not None:
-        bind["focus"] = focus
-    con.execute(_rows_sql(level, focus, direction, units_named), bind)
-    in_scope = con.execute(f"select count(*) from ({units})", params).fetchone()
-    collapsed = _collapsed_events(con, level, units, params) if collapse_repeats else 0
-    _choose_branches(con, steps, top_k)
-    nodes = con.execute(NODES_SQL, {"steps": steps}).df()
-    links = con.execute(LINKS_SQL).df()
-    kept = con.execute("select * from _sankey_kept").df()
-    other_top = con.execute(OTHER_TOP_SQL).df()
-    for table in ("_sankey_rows", "_sankey_kept", "_sankey_branch", "_sankey_candidates"):
-        con.execute(f"drop table if exists {table}")
-    return _assemble(
-        nodes,
-        links,
-        kept,
-        other_top,
-        level=level,
-        direction=direction,
-        focus=focus,
-        steps=steps,
-        top_k=top_k,
-        units_in_scope=int(in_scope[0]) if in_scope else 0,
-        collapse_repeats=collapse_repeats,
-        collapsed=collapsed,
+    """The path-true prefix tree of the first ``steps`` steps, top ``top_k`` branches per step.
+
+    ``rows`` (from ``prepare_rows`` with the same level, steps, focus, direction and
+    collapse) saves the pass over ``session_touchpoints`` when several maps are drawn.
+    """
+    _check_arguments(steps, top_k, direction)
+    if rows is None:
+        prepared = prepare_rows(
+            con,
+            level=level,
+            steps=steps,
+            focus=focus,
+            direction=direction,
+            where=where,
+            collapse_repeats=collapse_repeats,
+            name="_sankey_rows",
+        )
+        try:
+            return _draw(con, prepared, _parts(prepared, None, None), top_k)["all"]
+        finally:
+            prepared.drop(con)
+    if (rows.level, rows.steps, rows.focus, rows.direction, rows.collapse_repeats) != (
+        level,
+        steps,
+        focus,
+        direction,
+        collapse_repeats,
+    ):
+        raise ValueError("the rows were prepared for another map: level, steps, focus, direction or collapse")
+    return _draw(con, rows, _parts(rows, where, None), top_k)["all"]
+
+
+def segment_maps(
+    con: duckdb.DuckDBPyConnection, rows: MapRows, segment: str, *, top_k: int = 10
+) -> dict[str, SankeyData]:
+    """The map of every value of a prepared ``segment``, from one pass over the rows.
+
+    Each equals ``sankey_data(..., where=Filter(segment=segment, segment_value=value))``.
+    """
+    _check_arguments(rows.steps, top_k, rows.direction)
+    return {str(value): data for value, data in _draw(con, rows, _parts(rows, None, segment), top_k).items()}
+
+
+def _draw(con: duckdb.DuckDBPyConnection, rows: MapRows, parts: _Parts, top_k: int) -> dict[Any, SankeyData]:
+    """Choose the trees and count nodes and links, in SQL, over the prepared rows: a map per part."""
+    in_scope = dict(
+        con.execute(f"select part, count(*) from ({parts.units}) group by part", parts.params).fetchall()
     )
+    if parts.part == ALL_PART:  # one map, even with no unit in scope
+        in_scope = {"all": in_scope.get("all", 0)}
+    collapsed = _collapsed_events(con, rows.level, parts.units, parts.params) if rows.collapse_repeats else {}
+    _choose_branches(con, rows, parts.part, parts.where, parts.bind, top_k)
+    branched = BRANCHED_SQL.format(part=parts.part, table=rows.table, where=parts.where)
+    nodes = con.execute(branched + NODES_SQL, {"steps": rows.steps, **parts.bind}).df()
+    links = con.execute(branched + LINKS_SQL, parts.bind).df()
+    kept = con.execute("select part, step, branch, parent_branch, touchpoint, units from _sankey_kept").df()
+    other_top = con.execute(branched + OTHER_TOP_SQL, parts.bind).df()
+    for table in ("_sankey_prefixes", "_sankey_kept"):
+        con.execute(f"drop table if exists {table}")
+
+    def of(frame: pd.DataFrame, part: Any) -> pd.DataFrame:
+        return frame[frame["part"] == part].drop(columns="part").reset_index(drop=True)
+
+    return {
+        part: _assemble(
+            of(nodes, part),
+            of(links, part),
+            of(kept, part),
+            of(other_top, part),
+            level=rows.level,
+            direction=rows.direction,
+            focus=rows.focus,
+            steps=rows.steps,
+            top_k=top_k,
+            units_in_scope=int(units),
+            collapse_repeats=rows.collapse_repeats,
+            collapsed=collapsed.get(part, 0),
+        )
+        for part, units in in_scope.items()
+    }
 
 
 def _paths(kept: pd.DataFrame) -> dict[tuple[int, int], tuple[str, ...]]:
@@ -662,8 +915,8 @@ def _step_suffix(data: SankeyData) -> str:
     return f" {where} the first {style.plot_text(data.focus)}"
 
 
-def _link_hover(link: Any, nodes: pd.DataFrame, data: SankeyData) -> str:
-    source, target = nodes.loc[link.source], nodes.loc[link.target]
+def _link_hover(link: Any, nodes: dict[int, Any], data: SankeyData) -> str:
+    source, target = nodes[link.source], nodes[link.target]
     earlier, later = (source, target) if data.direction == "after" else (target, source)
     units = int(link.units)
     lines = [
@@ -751,7 +1004,9 @@ def sankey_figure(
     flagged = high_dropoff_nodes(data, min_units=min_units)
     average = _average_exit_rate(data.nodes)
     labels, colors, hovers = [], [], []
+    by_node: dict[int, Any] = {}  # for the links: a dict, not a DataFrame lookup per link
     for node in nodes.itertuples(index=False):
+        by_node[int(node.node)] = node
         note = notes.get(node.touchpoint) if isinstance(node.touchpoint, str) else None
         label = SHORT_TERMINAL_LABELS.get(node.kind, str(node.label)) + (" ⚠" if note else "")
         labels.append(style.plot_text(label) if node.units >= label_share * data.units else "")
@@ -764,9 +1019,9 @@ def sankey_figure(
     for link in data.links.itertuples(index=False):
         color = LINK_COLORS[link.kind]
         if color is None:
-            color = style.rgba(style.channel_color(nodes.loc[link.target].channel), 0.35)
+            color = style.rgba(style.channel_color(by_node[link.target].channel), 0.35)
         link_colors.append(color)
-        link_hovers.append(_link_hover(link, nodes, data))
+        link_hovers.append(_link_hover(link, by_node, data))
     columns = int(data.nodes["column"].max()) + 1
     per_column = int(data.nodes.groupby("column")["node"].count().max())
     figure = go.Figure(
