@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 
+from journey_mining.engines import DuckDBEngine
 from journey_mining.journeys import build_journeys
 from tests.conftest import insert_touchpoints, make_config
 
@@ -149,3 +150,31 @@ def test_rebuild_is_idempotent(warehouse, tmp_path) -> None:
     first = warehouse.execute("select * from journeys order by journey_id").fetchall()
     build_journeys(warehouse, config)
     assert warehouse.execute("select * from journeys order by journey_id").fetchall() == first
+
+
+def test_intermediate_models_are_temporary_tables(warehouse, tmp_path) -> None:
+    insert_touchpoints(warehouse, [at(0, "web:home"), at(0.1, "web:purchase"), at(50, "web:home")])
+    # an older build stored its intermediate tables persistently: they must not linger, stale
+    warehouse.execute("create table int_touchpoints__sessionized as select 1 as stale")
+    counts = build_journeys(warehouse, make_config(tmp_path))
+    stored = warehouse.execute("select table_name, temporary from duckdb_tables()").fetchall()
+    intermediate = {name for name in counts if name.startswith("int_")}
+    assert {"int_touchpoints__stitched", "int_touchpoints__sessionized"} <= intermediate
+    assert {name for name, temporary in stored if temporary} == intermediate
+    persistent = {name for name, temporary in stored if not temporary}
+    assert not persistent & intermediate
+    assert {"sessions", "journeys", "session_touchpoints", "session_transitions"} <= persistent
+
+
+def test_a_persistent_table_replaces_a_temporary_one_of_the_same_name(warehouse) -> None:
+    engine = DuckDBEngine(warehouse)
+    assert engine.materialise("t", "select 1 as a", temporary=True) == 1
+    assert engine.materialise("t", "select 2 as a union all select 3") == 2
+    assert warehouse.execute(
+        "select table_name, temporary from duckdb_tables() where table_name = 't'"
+    ).fetchall() == [("t", False)]
+    assert engine.materialise("t", "select 4 as a", temporary=True) == 1
+    assert warehouse.execute(
+        "select table_name, temporary from duckdb_tables() where table_name = 't'"
+    ).fetchall() == [("t", True)]
+    assert warehouse.execute("select a from t").fetchall() == [(4,)]

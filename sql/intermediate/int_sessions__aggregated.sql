@@ -3,12 +3,14 @@
 -- time column: session_start
 -- parameters: none
 -- channels: the distinct channels used, alphabetically, joined with ','
+-- lists are sorted after aggregating (list_sort), never aggregated in order: the result
+--   does not depend on the order rows arrive in, on either engine
 with channels as (
     select
         customer_number,
         segment_number,
         length_part,
-        string_agg(channel, ',' order by channel) as channels,
+        array_to_string(list_sort(list(channel)), ',') as channels,
         count(*) as channel_count
     from int_session_channels__listed
     group by customer_number, segment_number, length_part
@@ -30,9 +32,18 @@ steps as (
         min(ts) filter (where is_conversion) as conversion_ts,
         bool_or(is_cart) as reached_cart,
         bool_or(is_checkout) as reached_checkout,
-        arg_min(touchpoint, customer_seq) as first_touchpoint,
-        arg_max(touchpoint, customer_seq) as last_touchpoint,
-        string_agg(touchpoint, ' > ' order by customer_seq) as touchpoint_sequence,
+        -- a session's first step is the one with a split_reason, its last the one whose
+        -- next step is not in it: no arg_min/arg_max over every step
+        max(touchpoint) filter (where split_reason is not null) as first_touchpoint,
+        max(touchpoint) filter (where not next_in_session) as last_touchpoint,
+        -- (step number, touchpoint) pairs sorted as a list: ordered string_agg sorts every
+        -- session's rows separately, several times slower
+        array_to_string(
+            list_transform(
+                list_sort(list({'seq': customer_seq, 'touchpoint': touchpoint})), lambda x: x.touchpoint
+            ),
+            ' > '
+        ) as touchpoint_sequence,
         max(split_reason) as split_reason
     from int_touchpoints__sessionized
     group by customer_number, segment_number, length_part

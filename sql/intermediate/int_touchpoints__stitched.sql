@@ -18,15 +18,12 @@ with roles as (
     group by touchpoint
 ),
 
-identifier_sets as (
-    select distinct anonymous_id, user_id_hash, email_hash, phone_hash
-    from touchpoints
-    where coalesce(anonymous_id, user_id_hash, email_hash, phone_hash) is not null
-),
-
-keyed_sets as (
+-- each row looks its identifiers up directly (four single-key joins on small tables):
+-- cheaper than grouping the distinct identifier sets and joining back on four nullable
+-- columns with is not distinct from
+identified as (
     select
-        s.*,
+        t.ingest_seq, t.ts, t.channel, t.touchpoint, t.source_session_id,
         coalesce(
             case when not u.is_super_node then u.customer_number end,
             case when not e.is_super_node then e.customer_number end,
@@ -34,25 +31,20 @@ keyed_sets as (
             case when not a.is_super_node then a.customer_number end,
             u.customer_number, e.customer_number, p.customer_number, a.customer_number
         ) as customer_number
-    from identifier_sets as s
+    from touchpoints as t
     left join int_identifiers__stitched as a
-        on a.identifier_type = 'anonymous_id' and a.identifier = s.anonymous_id
+        on a.identifier_type = 'anonymous_id' and a.identifier = t.anonymous_id
     left join int_identifiers__stitched as u
-        on u.identifier_type = 'user_id_hash' and u.identifier = s.user_id_hash
+        on u.identifier_type = 'user_id_hash' and u.identifier = t.user_id_hash
     left join int_identifiers__stitched as e
-        on e.identifier_type = 'email_hash' and e.identifier = s.email_hash
+        on e.identifier_type = 'email_hash' and e.identifier = t.email_hash
     left join int_identifiers__stitched as p
-        on p.identifier_type = 'phone_hash' and p.identifier = s.phone_hash
+        on p.identifier_type = 'phone_hash' and p.identifier = t.phone_hash
+    where coalesce(t.anonymous_id, t.user_id_hash, t.email_hash, t.phone_hash) is not null
 ),
 
 customers as (
-    select t.ingest_seq, t.ts, t.channel, t.touchpoint, t.source_session_id, k.customer_number
-    from touchpoints as t
-    inner join keyed_sets as k
-        on k.anonymous_id is not distinct from t.anonymous_id
-        and k.user_id_hash is not distinct from t.user_id_hash
-        and k.email_hash is not distinct from t.email_hash
-        and k.phone_hash is not distinct from t.phone_hash
+    select * from identified
     union all
     select
         ingest_seq, ts, channel, touchpoint, source_session_id,

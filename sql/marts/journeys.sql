@@ -4,10 +4,11 @@
 -- parameters: none (cfg_journey is applied in int_sessions__journeyed)
 -- split_reason: why it started (first, conversion, inactivity); end_reason: conversion,
 --   inactivity, or open (the customer's latest journey, not converted yet); channels:
---   the distinct channels it crossed, alphabetically
+--   the distinct channels it crossed, alphabetically; lists are sorted after aggregating
+--   (list_sort), never aggregated in order
 with journey_sessions as (
     select a.*, j.customer_key, j.journey_id, j.journey_number, j.session_number,
-        j.journey_split_reason, j.is_last_session
+        j.journey_split_reason, j.next_session_in_journey, j.is_last_session
     from int_sessions__aggregated as a
     inner join int_sessions__journeyed as j
         on j.customer_number = a.customer_number
@@ -28,7 +29,7 @@ channels as (
     select
         customer_number,
         journey_number,
-        string_agg(channel, ',' order by channel) as channels,
+        array_to_string(list_sort(list(channel)), ',') as channels,
         count(*) as channel_count
     from journey_channels
     group by customer_number, journey_number
@@ -47,9 +48,17 @@ grouped as (
         bool_or(converted) as converted,
         max(conversion_touchpoint) as conversion_touchpoint,
         max(conversion_ts) as conversion_ts,
-        arg_min(first_touchpoint, session_number) as first_touchpoint,
-        arg_max(last_touchpoint, session_number) as last_touchpoint,
-        string_agg(touchpoint_sequence, ' > ' order by session_number) as touchpoint_sequence,
+        -- the journey's first session has a split reason; its last is not followed by one
+        -- of the same journey
+        max(first_touchpoint) filter (where journey_split_reason is not null) as first_touchpoint,
+        max(last_touchpoint) filter (where not next_session_in_journey) as last_touchpoint,
+        array_to_string(
+            list_transform(
+                list_sort(list({'number': session_number, 'sequence': touchpoint_sequence})),
+                lambda x: x.sequence
+            ),
+            ' > '
+        ) as touchpoint_sequence,
         max(journey_split_reason) as split_reason,
         bool_or(is_last_session) as is_latest
     from journey_sessions

@@ -3,9 +3,19 @@
 -- time column: none (aggregated over all sessions); seconds are from one step to the next
 -- parameters: cfg_session (collapse_repeats: a run of one touchpoint counts once, timed
 --   from its last occurrence)
+-- read from the narrow sessionized steps, not session_touchpoints: a session's first step
+--   is the one with a split_reason; customers are counted by customer_number, the internal
+--   twin of customer_key (one to one)
 with steps as (
-    select t.*, s.collapse_repeats
-    from session_touchpoints as t
+    select
+        t.touchpoint,
+        t.customer_number,
+        t.split_reason,
+        case when t.next_in_session then t.next_customer_touchpoint end as next_touchpoint,
+        case when t.next_in_session then round(epoch(t.next_ts) - epoch(t.ts), 6) end
+            as seconds_to_next,
+        s.collapse_repeats
+    from int_touchpoints__sessionized as t
     cross join cfg_session as s
 ),
 
@@ -13,17 +23,17 @@ entries as (
     select
         '(start)' as from_touchpoint,
         touchpoint as to_touchpoint,
-        customer_key,
+        customer_number,
         cast(null as double) as seconds
     from steps
-    where step = 1
+    where split_reason is not null
 ),
 
 moves as (
     select
         touchpoint as from_touchpoint,
         coalesce(next_touchpoint, '(exit)') as to_touchpoint,
-        customer_key,
+        customer_number,
         seconds_to_next as seconds
     from steps
     where not (collapse_repeats and coalesce(next_touchpoint = touchpoint, false))
@@ -40,7 +50,7 @@ final as (
         from_touchpoint,
         to_touchpoint,
         count(*) as transitions,
-        count(distinct customer_key) as customers,
+        count(distinct customer_number) as customers,
         -- rounded to 0.1 µs, where the exact quantiles of microsecond gaps lie: the last
         -- bits of the interpolation differ between engines (and DuckDB builds)
         round(quantile_cont(seconds, 0.5), 7) as median_seconds,

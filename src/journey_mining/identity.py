@@ -103,9 +103,9 @@ def step_model() -> Model:
 def _propagate(engine: Engine, max_iterations: int) -> int:
     """Run propagation rounds until no label changes; returns the rounds run."""
     step = step_model()
-    engine.materialise(LABELS_TABLE, "select * from int_identity_labels__seeded")
+    engine.materialise(LABELS_TABLE, "select * from int_identity_labels__seeded", temporary=True)
     for iteration in range(1, max_iterations + 1):
-        engine.materialise(STEP_MODEL, step.sql)
+        engine.materialise(STEP_MODEL, step.sql, temporary=True)
         changed = scalar(engine, f"select count(*) from {STEP_MODEL} where changed")
         engine.rename(STEP_MODEL, LABELS_TABLE)
         if changed == 0:

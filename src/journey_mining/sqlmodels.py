@@ -36,6 +36,10 @@ class Model:
     path: Path
 
     @property
+    def is_intermediate(self) -> bool:
+        return self.layer == "intermediate"
+
+    @property
     def sql(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
@@ -69,8 +73,12 @@ def _strip_comments(sql: str) -> str:
 
 
 def materialise(target: duckdb.DuckDBPyConnection | Engine, model: Model) -> int:
-    """Build one model as a table on the engine (replacing the old one) and return its rows."""
-    return as_engine(target).materialise(model.name, model.sql)
+    """Build one model as a table on the engine (replacing the old one) and return its rows.
+
+    Intermediate models are temporary: only later models of the same build read them, and
+    a persistent copy of every per-event step would cost more to write than to compute.
+    """
+    return as_engine(target).materialise(model.name, model.sql, temporary=model.is_intermediate)
 
 
 def run_models(

@@ -19,8 +19,12 @@ class Engine(Protocol):
 
     name: str
 
-    def materialise(self, table: str, sql: str) -> int:
-        """Build ``table`` from the SELECT ``sql``, replacing any previous one; returns its rows."""
+    def materialise(self, table: str, sql: str, *, temporary: bool = False) -> int:
+        """Build ``table`` from the SELECT ``sql``, replacing any previous one; returns its rows.
+
+        ``temporary``: the table is needed only until the end of this build (an intermediate
+        model), so the engine may keep it out of persistent storage.
+        """
         ...
 
     def rename(self, table: str, new_name: str) -> None:

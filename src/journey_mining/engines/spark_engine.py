@@ -138,7 +138,8 @@ class SparkEngine:
 
     # --- the Engine protocol ----------------------------------------------------------------
 
-    def materialise(self, table: str, sql: str) -> int:
+    def materialise(self, table: str, sql: str, *, temporary: bool = False) -> int:
+        # every table here is a session temp view already: ``temporary`` changes nothing
         frame = _widened(self.spark.sql(to_spark_sql(sql)))
         return self._register(table, frame)
 
