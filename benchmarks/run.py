@@ -56,13 +56,7 @@ STAGE_ORDER = (
     "increment",
     "pm4py",
 )
-SESSIONIZE_MODELS = (
-    "int_touchpoints__sessionized",
-    "int_sessions__aggregated",
-    "int_sessions__journeyed",
-    "int_touchpoints__journeyed",
-    "session_transitions",
-)
+SESSIONIZE_MODELS = ("int_touchpoints__sessionized", "session_transitions")
 """From stitched touchpoints to session transitions: what the sort floor is compared with
 (the build stage reads the actual list from the SQL's dependencies; this is the fallback)."""
 
@@ -370,6 +364,11 @@ def derive(record: dict[str, Any]) -> dict[str, Any]:
         derived["sessionize_models"] = list(path)
         derived["sessionize_transitions_seconds"] = round(sum(parts.get(m, 0.0) for m in path), 3)
         derived["sessionized_model_seconds"] = parts.get("int_touchpoints__sessionized")
+        # stitching (the identity look-up that gives each event its customer) comes before the
+        # path above; the bare sort has its customer id already, so both ratios are reported
+        derived["stitch_sessionize_transitions_seconds"] = round(
+            derived["sessionize_transitions_seconds"] + parts.get("int_touchpoints__stitched", 0.0), 3
+        )
         models = {name: seconds for name, seconds in parts.items() if " " not in name}
         slowest = max(models, key=models.__getitem__)
         derived["slowest_build_model"] = {"name": slowest, "seconds": models[slowest]}
@@ -383,6 +382,9 @@ def derive(record: dict[str, Any]) -> dict[str, Any]:
         derived["ratio_sessionize_vs_sort"] = round(
             derived["sessionize_transitions_seconds"] / sort_seconds, 2
         )
+        derived["ratio_stitch_sessionize_vs_sort"] = round(
+            derived["stitch_sessionize_transitions_seconds"] / sort_seconds, 2
+        )
         derived["ratio_sessionized_model_vs_sort"] = round(
             (derived["sessionized_model_seconds"] or 0.0) / sort_seconds, 2
         )
@@ -392,6 +394,11 @@ def derive(record: dict[str, Any]) -> dict[str, Any]:
         derived["pm4py_sessionize_and_dfg_seconds"] = pm4py["detail"]["sessionize_and_dfg_seconds"]
         derived["speedup_build_vs_pm4py_dfg"] = round(
             pm4py["detail"]["sessionize_and_dfg_seconds"] / build["seconds"], 2
+        )
+        # like for like: PM4Py's sessionize + DFG against our stitch + sessionize + transitions
+        ours = derived["stitch_sessionize_transitions_seconds"]
+        derived["speedup_sessionize_vs_pm4py_dfg"] = round(
+            pm4py["detail"]["sessionize_and_dfg_seconds"] / ours, 2
         )
         if "end_to_end_seconds" in derived:
             derived["speedup_e2e_vs_pm4py_total"] = round(pm4py["seconds"] / derived["end_to_end_seconds"], 2)
@@ -442,17 +449,24 @@ def evaluate_targets(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]
     )
     ratios = {r["size"]: r["derived"].get("ratio_sessionize_vs_sort") for r in records.values()}
     ratios = {k: v for k, v in ratios.items() if v is not None}
+    stitched = {r["size"]: r["derived"].get("ratio_stitch_sessionize_vs_sort") for r in records.values()}
     add(
         "sort_floor",
-        ", ".join(f"{k}: {v:.2f}x" for k, v in ratios.items()) or "not measured",
+        ", ".join(
+            f"{k}: {v:.2f}x" + (f" ({stitched[k]:.2f}x with stitching)" if stitched.get(k) else "")
+            for k, v in ratios.items()
+        )
+        or "not measured",
         None if not ratios else all(v <= 1.5 for v in ratios.values()),
     )
     speedup = d10.get("speedup_build_vs_pm4py_dfg")
     add(
         "pm4py",
         (
-            f"PM4Py sessionize + DFG takes {speedup:.2f}x our build's time; PM4Py read + sessionize + "
-            f"DFG takes {d10.get('speedup_e2e_vs_pm4py_total', float('nan')):.2f}x our end to end"
+            f"PM4Py sessionize + DFG takes {speedup:.2f}x our whole build's time and "
+            f"{d10.get('speedup_sessionize_vs_pm4py_dfg', float('nan')):.2f}x our stitch + sessionize + "
+            f"transitions; PM4Py read + sessionize + DFG takes "
+            f"{d10.get('speedup_e2e_vs_pm4py_total', float('nan')):.2f}x our end to end"
         )
         if speedup
         else "not measured",
@@ -571,7 +585,18 @@ def render_markdown(records: dict[str, dict[str, Any]]) -> str:
         derived_row("... / bare sort (1.5x wanted)", "ratio_sessionize_vs_sort", "{:.2f}x"),
         derived_row("sessionized model alone / bare sort", "ratio_sessionized_model_vs_sort", "{:.2f}x"),
         derived_row(
+            "stitch + sessionize + transitions (adds int_touchpoints__stitched)",
+            "stitch_sessionize_transitions_seconds",
+            "{:.1f} s",
+        ),
+        derived_row("... / bare sort", "ratio_stitch_sessionize_vs_sort", "{:.2f}x"),
+        derived_row(
             "PM4Py sessionize + DFG / our build (5x wanted)", "speedup_build_vs_pm4py_dfg", "{:.2f}x"
+        ),
+        derived_row(
+            "PM4Py sessionize + DFG / our stitch + sessionize + transitions",
+            "speedup_sessionize_vs_pm4py_dfg",
+            "{:.2f}x",
         ),
         derived_row(
             "PM4Py read + sessionize + DFG / our end to end", "speedup_e2e_vs_pm4py_total", "{:.2f}x"

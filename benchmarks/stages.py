@@ -390,24 +390,36 @@ def profile_query(con: duckdb.DuckDBPyConnection, sql: str, path: Path, top: int
 
 
 def stage_profile(config: Config, params: dict[str, Any]) -> dict[str, Any]:
-    """DuckDB's profiler on the slowest build models (materialised again, under another
-    name) and on one file's staging SQL: the costliest operators of each."""
-    from journey_mining.sqlmodels import discover
-    from journey_mining.warehouse import open_warehouse
+    """DuckDB's profiler on the slowest build models and on one file's staging SQL: the
+    costliest operators of each.
 
-    models = {m.name: m for m in discover()}
+    The build runs again, and just before each of those models is built its SELECT is run
+    once more, profiled, into a scratch temp table: intermediate models are temp tables that
+    live only while their build's connection is open, so a model can only be profiled there.
+    """
+    from journey_mining import pipeline, sqlmodels
+
+    wanted = set(params["models"])
     out = Path(params["profile_path"])
     scratch = Path(params["work_dir"]) / "profile.json"
     sections: list[str] = []
-    start = time.perf_counter()
-    with open_warehouse(config) as con:
-        for name in params["models"]:
-            if name not in models:
-                continue
-            sql = f"create or replace temp table _bench_profile as {models[name].sql}"
+    materialise = sqlmodels.materialise
+
+    def profiled(target: Any, model: Any) -> int:
+        con = target if isinstance(target, duckdb.DuckDBPyConnection) else getattr(target, "con", None)
+        if model.name in wanted and isinstance(con, duckdb.DuckDBPyConnection):
+            sql = f"create or replace temp table _bench_profile as {model.sql}"
             _, text = profile_query(con, sql, scratch)
             con.execute("drop table if exists _bench_profile")
-            sections.append(f"=== build model {name} ===\n{text}")
+            sections.append(f"=== build model {model.name} ===\n{text}")
+        return materialise(target, model)
+
+    start = time.perf_counter()
+    sqlmodels.materialise = profiled
+    try:
+        pipeline.build_step(config)
+    finally:
+        sqlmodels.materialise = materialise
     if params.get("staging_file"):
         sections.append(_profile_staging(config, Path(params["staging_file"]), scratch))
     out.write_text("\n\n".join(sections) + "\n", encoding="utf-8")
