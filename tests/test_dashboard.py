@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,40 @@ def test_atomic_write_keeps_the_previous_file_when_writing_fails(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+def test_a_write_removes_temp_files_killed_writes_left_and_nothing_else(
+    warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
+) -> None:
+    """A SIGKILL mid-write leaves ``.dashboard-*.tmp``: the next write removes it, only it."""
+    hour_ago = time.time() - 3600
+
+    def plant(name: str, *, age: float = hour_ago) -> Path:
+        path = tmp_path / name
+        path.write_text("<!doctype html>half a page", encoding="utf-8")
+        os.utime(path, (age, age))
+        return path
+
+    stale = [plant(".dashboard-r0.html.k3x_9q2m.tmp"), plant(".dashboard-r1.json.abcd1234.tmp")]
+    untouched = [
+        plant(".dashboard-r0.html.k3x_9q2m.tmp.bak"),  # not a name write_atomic makes
+        plant(".dashboard-notes.tmp"),
+        plant(".index.html.abcd1234.tmp"),  # not a dashboard page's
+        plant("dashboard-r0.html.abcd1234.tmp"),
+        plant("notes.txt"),
+    ]
+    newer = plant(".dashboard-r2.html.zzzz0000.tmp", age=time.time() + 3600)  # a later write's
+    locked = plant(".dashboard-r3.html.lock0000.tmp")  # a concurrent write still at work holds its lock
+    (tmp_path / ".dashboard-r4.html.dir00000.tmp").mkdir()
+    with locked.open("rb") as handle:
+        if dashboard.fcntl is not None:
+            dashboard.fcntl.flock(handle.fileno(), dashboard.fcntl.LOCK_EX)
+        write_dashboard(warehouse, config, tmp_path, run_id="r1")
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in [*untouched, newer, tmp_path / ".dashboard-r4.html.dir00000.tmp"])
+    assert locked.exists() == (dashboard.fcntl is not None)
+    assert (tmp_path / "dashboard-r1.html").exists()
+    assert not list(tmp_path.glob(".dashboard-r1.*.tmp"))
+
+
 def test_index_links_runs_newest_first(
     warehouse: duckdb.DuckDBPyConnection, config: Config, tmp_path: Path
 ) -> None:
@@ -254,6 +289,8 @@ def test_segment_views_draw_from_rows_and_funnels_computed_once(
             assert maps.funnel(view.where) == charts.funnel_figure(funnel(warehouse, steps, where=view.where))
     with pytest.raises(duckdb.CatalogException):  # the temp tables are dropped
         warehouse.execute(f"select count(*) from {maps.rows.table}")
+    with pytest.raises(duckdb.CatalogException):
+        warehouse.execute("select count(*) from _dashboard_funnel_units")
 
 
 def test_channel_charts_read_the_marts_with_the_same_numbers(

@@ -341,6 +341,13 @@ def test_kill_9_at_any_stage_then_rerun_equals_an_uninterrupted_run(
     published = {n: b for n, b in pages_after.items() if not n.startswith(".")}
     assert published == pages_before
     assert run_states(warehouse)[-1][0] == "running"  # nothing recorded its end
+    killed_temps = sorted(n for n in pages_after if n.startswith(".dashboard-") and n.endswith(".tmp"))
+    if stage == "dashboard":
+        assert killed_temps, "the kill left the page's temp file behind"
+        # files of others in the folder, named alike but not as a dashboard write names its temp files
+        others = {".dashboard-notes.tmp": b"mine", "notes.tmp": b"mine too"}
+        for name, data in others.items():
+            (sample.config.output_path / "dashboards" / name).write_bytes(data)
 
     summary = run_pipeline(sample.config, dashboard=stage == "dashboard")
     assert consistency_problems(warehouse) == []
@@ -352,6 +359,10 @@ def test_kill_9_at_any_stage_then_rerun_equals_an_uninterrupted_run(
         index = (summary.outputs["dashboard"].parent / "index.html").read_text("utf-8")
         assert summary.outputs["dashboard"].name in index
         assert all(name in index for name in published if name.endswith(".html") and name != "index.html")
+        # the next successful write removed the killed write's temp file, and nothing else
+        pages = dashboards(sample)
+        assert not [name for name in killed_temps if name in pages]
+        assert {name: pages.get(name) for name in others} == others
 
 
 # --- two runs at once ------------------------------------------------------------------------

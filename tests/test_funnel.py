@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 import duckdb
+import pandas as pd
 import pytest
 
-from journey_mining.funnel import funnel
-from journey_mining.segments import Filter
+from journey_mining.funnel import funnel, funnel_of, prepare_funnel
+from journey_mining.segments import SEGMENTS, Filter, Level
 
 T0 = datetime(2026, 11, 2, 9, 0)
 STEPS = ["web:product", "web:add_to_cart", "web:begin_checkout", "web:purchase"]
@@ -84,3 +86,55 @@ def test_a_step_nobody_reaches_stops_the_funnel(con: duckdb.DuckDBPyConnection) 
 def test_unknown_segment_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown segment"):
         Filter(segment="device; drop table x", segment_value="x")
+
+
+def _greedy_reference(sessions: dict[str, tuple[str, int, list[str]]], steps: list[str]) -> list[int]:
+    """Units reaching each step, by matching each session's path in Python."""
+    reached = [0] * len(steps)
+    for _, _, path in sessions.values():
+        at = 0
+        for k, step in enumerate(steps):
+            try:
+                at = path.index(step, at) + 1
+            except ValueError:
+                break
+            reached[k] += 1
+    return reached
+
+
+def test_counts_equal_a_plain_greedy_match_on_random_paths() -> None:
+    rng = random.Random(7)
+    pages = ["web:home", "web:product", "web:add_to_cart", "web:begin_checkout", "web:purchase", "chat:started"]
+    sessions = {
+        f"s{n}": (rng.choice(["mobile", "desktop"]), rng.randint(1, 3), rng.choices(pages, k=rng.randint(1, 9)))
+        for n in range(60)
+    }
+    con = session_touchpoints(sessions)
+    for steps in (STEPS, ["web:product", "web:add_to_cart"] * 3, ["web:home", "web:home", "web:purchase"]):
+        result = funnel(con, steps)
+        assert result["reached"].tolist() == _greedy_reference(sessions, steps)
+        assert result["units_total"].tolist() == [len(sessions)] * len(steps)
+
+
+@pytest.mark.parametrize("level", ["session", "journey"])
+def test_prepared_units_give_each_breakdown_as_funnel_does(con: duckdb.DuckDBPyConnection, level: Level) -> None:
+    steps = ["web:product", "web:add_to_cart", "web:product", "web:begin_checkout"]
+    for where in (None, Filter(channel="chat"), Filter(segment="device", segment_value="desktop")):
+        prepared = prepare_funnel(con, steps, level=level, segments=SEGMENTS, where=where, name="_test_funnel")
+        funnel(con, ["web:home"])  # another funnel in between registers other steps
+        for segment in (None, *SEGMENTS):
+            expected = funnel(con, steps, level=level, segment=segment, where=where)
+            pd.testing.assert_frame_equal(funnel_of(con, prepared, segment=segment), expected, check_exact=True)
+        prepared.drop(con)
+        with pytest.raises(duckdb.CatalogException):
+            con.execute("select * from _test_funnel")
+
+
+def test_prepared_units_refuse_segments_they_do_not_have(con: duckdb.DuckDBPyConnection) -> None:
+    prepared = prepare_funnel(con, STEPS, segments=["device"])
+    with pytest.raises(ValueError, match="not prepared"):
+        funnel_of(con, prepared, segment="customer_type")
+    with pytest.raises(ValueError, match="unknown segment"):
+        prepare_funnel(con, STEPS, segments=["device; drop table x"])
+    with pytest.raises(ValueError, match="at least one step"):
+        prepare_funnel(con, [])

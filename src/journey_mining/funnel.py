@@ -5,64 +5,112 @@ step k-1 (other touchpoints may come between); the earliest match is taken, whic
 optimal for ordered funnels. Counts are distinct sessions/journeys, so they reconcile with
 session counts everywhere else.
 
-One pass over ``session_touchpoints`` gives each unit its segment and the list of its
+One pass over ``session_touchpoints`` gives each unit its segment(s) and the list of its
 steps' touchpoints (as small codes, with their times) in position order; the steps are
-then matched on that list (``list_position`` after the previous match), one projection
-per step over one row per unit, instead of one join over the events per step.
+then matched on that list (``strpos`` after the previous match), one projection per step
+over one row per unit. What is kept per unit is only how far it got (``depth``: the steps
+reached are always a prefix) and the seconds between its steps, so a breakdown is one
+group-by over one row per unit. ``prepare_funnel`` keeps those rows in a temp table with
+several segments' values, and ``funnel_of`` breaks them down by each segment in turn
+without scanning ``session_touchpoints`` again (the dashboard's views do this).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
-from journey_mining.segments import Filter, Level, unit_columns, units_sql
+from journey_mining.segments import SEGMENT_SQL, Filter, Level, unit_columns, units_sql
 
-CODE = "list_position((select list(touchpoint order by code) from _funnel_codes), touchpoint)"
-"""A row's touchpoint as its step code (1, 2, ... per distinct step touchpoint), null otherwise."""
+CODES_JOIN = " left join (select touchpoint, code as funnel_code from _funnel_codes) using (touchpoint)"
+"""Gives each row of ``session_touchpoints`` its step code (1, 2, ... per distinct step touchpoint)."""
 
 
-def _hits(pos: str) -> str:
-    """Aggregate: the unit's step touchpoints as {pos, code, ts}, sorted by position."""
+@dataclass(frozen=True)
+class FunnelUnits:
+    """One row per unit in scope: its segment values, depth and step seconds (a temp table).
+
+    Its ``segment`` column ('all') is what ``funnel_of(..., segment=None)`` breaks down by;
+    each name of ``segments`` is a column of that segment's values.
+    """
+
+    table: str
+    steps: tuple[str, ...]
+    level: Level
+    segments: tuple[str, ...]
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the temp table (a dashboard does this once its funnels are drawn)."""
+        con.execute(f"drop table if exists {self.table}")
+
+
+def _hits(pos: str, width: int) -> str:
+    """Aggregate: the unit's step touchpoints as {k: position * width + code, ts}, sorted by k.
+
+    Two fields, not three, because sorting the list is much of a funnel's cost; ``code`` is
+    below ``width``, so the order is that of (position, code).
+    """
     return (
-        f"list_sort(list({{'pos': {pos}, 'code': {CODE}, 'ts': ts}})"
-        " filter (where touchpoint in (select touchpoint from _funnel_codes))) as hits"
+        f"list_sort(list({{'k': {pos} * {width} + funnel_code, 'ts': ts}})"
+        " filter (where funnel_code is not null)) as hits"
     )
 
 
-def _match_ctes(count: int) -> str:
-    """m1..m{count}: i{k} = index in ``codes`` where step k matched (null: not reached).
+def _letter(code: int) -> str:
+    """A step code as the one character that stands for it in ``codes``."""
+    return chr(64 + code)
 
-    ``codes`` spells the unit's step touchpoints as one character each (code 1 = 'A'), so
-    the next match after index i is a ``strpos`` in its suffix: no list is copied per step.
+
+def _matched_sql(units: str, steps: Sequence[str]) -> str:
+    """Per unit of ``units``: its segment columns, ``depth`` (steps reached) and ``seconds``.
+
+    i{k} = index in ``codes`` where step k matched (null: not reached, and then every later
+    step is null too, so the non-null ones, ``idx``, are the steps reached). ``codes`` spells
+    the unit's step touchpoints as one character each (code 1 = 'A'), so the next match after
+    index i is a ``strpos`` in its suffix: no list is copied per step. ``seconds`` has one
+    entry per step reached: null for step 1, then the seconds since the previous step.
     """
+    codes = _codes(steps)
+    width = len(codes) + 1
+    count = len(steps)
     ctes = [
-        "m0 as (select segment, array_to_string([chr(64 + h.code) for h in hits], '') as codes,"
-        " [h.ts for h in hits] as times, 0 as i0 from units)"
+        f"m0 as (select * exclude (unit_id, hits),"
+        f" array_to_string([chr(64 + cast(h.k % {width} as integer)) for h in hits], '') as codes,"
+        f" [h.ts for h in hits] as times, 0 as i0 from ({units}))"
     ]
-    for k in range(1, count + 1):
+    for k, step in enumerate(steps, start=1):
+        letter = _letter(codes[step]).replace("'", "''")  # never a quote (64 + code > 39): kept safe anyway
         ctes.append(
-            f"m{k} as (select *, i{k - 1} + nullif(strpos(substr(codes, i{k - 1} + 1),"
-            f" (select chr(64 + code) from _funnel_steps where step_number = {k})), 0) as i{k} from m{k - 1})"
+            f"m{k} as (select *, i{k - 1} + nullif(strpos(substr(codes, i{k - 1} + 1), '{letter}'), 0)"
+            f" as i{k} from m{k - 1})"
         )
-    reached = [
-        f"select segment, 1 as step_number, cast(null as double) as seconds from m{count} where i1 > 0"
-    ]
-    for k in range(2, count + 1):
-        reached.append(
-            f"select segment, {k}, epoch(times[i{k}]) - epoch(times[i{k - 1}]) from m{count} where i{k} > 0"
-        )
-    ctes.append("reached as (" + " union all ".join(reached) + ")")
-    return ",\n".join(ctes)
+    indexes = ", ".join(f"i{k}" for k in range(count + 1))
+    matched = ", ".join(f"i{k}" for k in range(1, count + 1))
+    ctes.append(
+        f"deep as (select * exclude ({indexes}),"
+        f" list_filter([{matched}], lambda i: i is not null) as idx from m{count})"
+    )
+    return (
+        "with " + ",\n".join(ctes) + "\nselect * exclude (codes, times, idx), len(idx) as depth,"
+        " [case when j = 1 then cast(null as double) else epoch(times[i]) - epoch(times[idx[j - 1]]) end"
+        " for i, j in idx] as seconds from deep"
+    )
+
+
+def _codes(steps: Sequence[str]) -> dict[str, int]:
+    """Each distinct step touchpoint's code: 1, 2, ... in order of first appearance."""
+    codes: dict[str, int] = {}
+    for step in steps:
+        codes.setdefault(step, len(codes) + 1)
+    return codes
 
 
 def _register_steps(con: duckdb.DuckDBPyConnection, steps: Sequence[str]) -> None:
     """_funnel_steps (step_number, touchpoint, code) and _funnel_codes (code, touchpoint)."""
-    codes: dict[str, int] = {}
-    for step in steps:
-        codes.setdefault(step, len(codes) + 1)
+    codes = _codes(steps)
     con.execute(
         "create or replace temp table _funnel_steps (step_number integer, touchpoint varchar, code integer)"
     )
@@ -73,24 +121,29 @@ def _register_steps(con: duckdb.DuckDBPyConnection, steps: Sequence[str]) -> Non
     con.executemany("insert into _funnel_codes values (?, ?)", [[c, s] for s, c in codes.items()])
 
 
-def funnel(
-    con: duckdb.DuckDBPyConnection,
-    steps: Sequence[str],
-    *,
-    level: Level = "session",
-    segment: str | None = None,
-    where: Filter | None = None,
-) -> pd.DataFrame:
-    """Per segment and step: units entering, reaching, conversion from previous, drop-off, time."""
-    if not steps:
-        raise ValueError("a funnel needs at least one step")
+def _units(
+    level: Level, steps: Sequence[str], where: Filter | None, segment: str | None, segments: Sequence[str]
+) -> tuple[str, list[object]]:
+    """Units passing ``where`` with their hits, ``segment`` column and one column per ``segments``."""
     _, pos = unit_columns(level)
-    _register_steps(con, steps)
-    units, params = units_sql(level, where or Filter(), segment, [_hits(pos)])
-    sql = f"""
-        with units as materialized ({units}),
-        {_match_ctes(len(steps))},
-        entered as (select segment, count(*) as units from units group by segment),
+    for name in segments:
+        if name not in SEGMENT_SQL:  # a column name below: only names we know
+            raise ValueError(f"unknown segment {name!r}; known: {', '.join(SEGMENT_SQL)}")
+    columns = [f"{SEGMENT_SQL[name].format(pos=pos)} as {name}" for name in segments]
+    hits = _hits(pos, len(_codes(steps)) + 1)
+    return units_sql(level, where or Filter(), segment, [*columns, hits], joins=CODES_JOIN)
+
+
+def _breakdown_sql(matched: str, segment: str) -> str:
+    """Per segment value and step: units entering, reaching, median seconds (``matched`` rows)."""
+    return f"""
+        with matched as ({matched}),
+        entered as (select {segment} as segment, count(*) as units from matched group by all),
+        reached as (
+            select {segment} as segment, unnest(range(1, depth + 1)) as step_number,
+                unnest(seconds) as seconds
+            from matched
+        ),
         counted as (
             select segment, step_number, count(*) as reached, median(seconds) as median_seconds
             from reached
@@ -105,6 +158,10 @@ def funnel(
         from grid g left join counted c using (segment, step_number)
         order by g.segment, g.step_number
     """
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> pd.DataFrame:
+    """The breakdown's rows with rates and drop-off per segment value."""
     frame = con.execute(sql, params).df()
     previous = frame.groupby("segment")["reached"].shift(1)
     frame["rate_from_previous"] = (frame["reached"] / previous).where(previous > 0)
@@ -112,3 +169,52 @@ def funnel(
     frame["dropped"] = (previous - frame["reached"]).fillna(0).astype("int64")
     frame["reached"] = frame["reached"].astype("int64")
     return frame
+
+
+def funnel(
+    con: duckdb.DuckDBPyConnection,
+    steps: Sequence[str],
+    *,
+    level: Level = "session",
+    segment: str | None = None,
+    where: Filter | None = None,
+) -> pd.DataFrame:
+    """Per segment and step: units entering, reaching, conversion from previous, drop-off, time."""
+    if not steps:
+        raise ValueError("a funnel needs at least one step")
+    _register_steps(con, steps)
+    units, params = _units(level, steps, where, segment, ())
+    return _frame(con, _breakdown_sql(_matched_sql(units, steps), "segment"), params)
+
+
+def prepare_funnel(
+    con: duckdb.DuckDBPyConnection,
+    steps: Sequence[str],
+    *,
+    level: Level = "session",
+    segments: Sequence[str] = (),
+    where: Filter | None = None,
+    name: str = "_funnel_units",
+) -> FunnelUnits:
+    """Match ``steps`` once for every unit (one pass over ``session_touchpoints``) into ``name``.
+
+    ``funnel_of(con, prepared, segment=s)`` for ``s`` in ``segments`` (or None) then gives
+    what ``funnel(con, steps, level=level, segment=s, where=where)`` gives, from one row per
+    unit. ``name`` must be an identifier we chose (it names a temp table), never data.
+    """
+    if not steps:
+        raise ValueError("a funnel needs at least one step")
+    _register_steps(con, steps)
+    units, params = _units(level, steps, where, None, tuple(segments))
+    con.execute(f"create or replace temp table {name} as {_matched_sql(units, steps)}", params)
+    return FunnelUnits(name, tuple(steps), level, tuple(segments))
+
+
+def funnel_of(
+    con: duckdb.DuckDBPyConnection, prepared: FunnelUnits, *, segment: str | None = None
+) -> pd.DataFrame:
+    """The funnel of ``prepare_funnel``'s units broken down by ``segment`` (one of its segments)."""
+    if segment is not None and segment not in prepared.segments:
+        raise ValueError(f"segment {segment!r} was not prepared; prepared: {', '.join(prepared.segments)}")
+    _register_steps(con, prepared.steps)  # another funnel may have registered other steps since
+    return _frame(con, _breakdown_sql(f"select * from {prepared.table}", segment or "segment"), [])

@@ -48,12 +48,13 @@ def unit_columns(level: Level) -> tuple[str, str]:
 
 
 def units_sql(
-    level: Level, flt: Filter, segment: str | None, columns: Sequence[str] = ()
+    level: Level, flt: Filter, segment: str | None, columns: Sequence[str] = (), joins: str = ""
 ) -> tuple[str, list[object]]:
     """SQL selecting (unit_id, segment) of the units passing ``flt``, and its parameters.
 
     ``columns``: more aggregates (``expr as name``, without parameters) to compute in the
-    same pass over ``session_touchpoints``, so a caller need not scan it again.
+    same pass over ``session_touchpoints``, so a caller need not scan it again. ``joins``:
+    joins (without parameters) adding per-row columns those aggregates read.
     """
     unit, pos = unit_columns(level)
     seg_expr = SEGMENT_SQL[segment].format(pos=pos) if segment else "'all'"
@@ -73,7 +74,8 @@ def units_sql(
         params.append(flt.segment_value)
     extra = "".join(f", {column}" for column in columns)
     sql = (
-        f"select {unit} as unit_id, {seg_expr} as segment{extra} from session_touchpoints group by {unit}"
+        f"select {unit} as unit_id, {seg_expr} as segment{extra}"
+        f" from session_touchpoints{joins} group by {unit}"
         + (f" having {' and '.join(having)}" if having else "")
     )
     return sql, params

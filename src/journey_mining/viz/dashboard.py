@@ -11,8 +11,9 @@ and ``&`` as ``\\u`` escapes, so no data can close a tag. Only aggregate counts 
 no customer keys, identifiers, or journey/session ids (they embed the customer key).
 
 Files are written atomically (temp file in the same folder, fsync, rename), so a crash
-leaves the previous dashboard intact. Next to ``dashboard-<run_id>.html`` the run's headline
-numbers are stored as ``dashboard-<run_id>.json`` for the next run's comparison.
+leaves the previous dashboard intact; the temp file a killed write leaves behind is removed
+by the next dashboard written to that folder. Next to ``dashboard-<run_id>.html`` the run's
+headline numbers are stored as ``dashboard-<run_id>.json`` for the next run's comparison.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # POSIX only: elsewhere a write's temp files are told apart by their age only
+    fcntl = None  # type: ignore[assignment]
+
 import duckdb
 import pandas as pd
 import plotly.graph_objects as go
@@ -37,7 +43,7 @@ import plotly.offline
 import plotly.utils
 
 from journey_mining.config import Config
-from journey_mining.funnel import funnel
+from journey_mining.funnel import FunnelUnits, funnel_of, prepare_funnel
 from journey_mining.headline import headline_numbers
 from journey_mining.segments import Filter, units_sql
 from journey_mining.viz import charts, sankey, style
@@ -48,6 +54,10 @@ SEGMENT_SWITCH = {"device": "Device", "customer_type": "Customer"}
 MAX_SEGMENT_VALUES = 8
 FRICTION_ROWS = 25
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+DASHBOARD_TEMP_PATTERN = re.compile(
+    r"^\.dashboard-[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.(?:html|json)\.[a-z0-9_]{8}\.tmp$"
+)
+"""The temp files ``write_atomic`` makes for a page or its record (``tempfile.mkstemp`` names)."""
 
 # key, label, format, which direction is better, what it measures
 HEADLINE = (
@@ -130,8 +140,9 @@ class _Maps:
 
     The Sankey step rows of all sessions (one pass over ``session_touchpoints``, with each
     session's segment values), then the maps of all values of a segment from one pass over
-    those rows, and the funnels of all values of a segment from one query. Each view then
-    takes its own from these.
+    those rows. The funnel steps are matched once per session (one more pass, keeping each
+    session's segment values and how far it got), and the funnels of all values of a segment
+    come from one query over those rows. Each view then takes its own from these.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config) -> None:
@@ -142,6 +153,7 @@ class _Maps:
         )
         self._maps: dict[str | None, dict[str, sankey.SankeyData]] = {}
         self._funnels: dict[str | None, pd.DataFrame] = {}
+        self._funnel_units: FunnelUnits | None = None
 
     def sankey(self, friction: pd.DataFrame | None, where: Filter | None) -> go.Figure:
         """The map of one view: the same ``sankey_data(..., where=where)`` gives."""
@@ -159,7 +171,14 @@ class _Maps:
         """The funnel of one view: the same rows ``funnel(..., where=where)`` gives."""
         segment = where.segment if where is not None else None
         if segment not in self._funnels:
-            self._funnels[segment] = funnel(self.con, self.config.funnel.steps, segment=segment)
+            if self._funnel_units is None:
+                self._funnel_units = prepare_funnel(
+                    self.con,
+                    self.config.funnel.steps,
+                    segments=tuple(SEGMENT_SWITCH),
+                    name="_dashboard_funnel_units",
+                )
+            self._funnels[segment] = funnel_of(self.con, self._funnel_units, segment=segment)
         frame = self._funnels[segment]
         if where is not None:
             frame = frame[frame["segment"] == where.segment_value].reset_index(drop=True)
@@ -169,6 +188,8 @@ class _Maps:
         # temp tables go with the connection: a page abandoned after it closed has nothing to drop
         with contextlib.suppress(duckdb.ConnectionException):
             self.rows.drop(self.con)
+            if self._funnel_units is not None:
+                self._funnel_units.drop(self.con)
 
 
 @contextlib.contextmanager
@@ -223,6 +244,7 @@ def write_atomic(path: Path, chunks: Iterable[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        _lock(fd)  # held until the file is closed: tells a cleanup this temp file is in use
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             for chunk in chunks:
                 handle.write(chunk)
@@ -241,6 +263,61 @@ def write_atomic(path: Path, chunks: Iterable[str]) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def _lock(fd: int) -> None:
+    """An exclusive advisory lock on an open file, where the system and file system have one.
+
+    Best effort: without it the write goes on, and a cleanup that cannot lock a temp file
+    takes it for in use and leaves it.
+    """
+    if fcntl is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _in_use(path: Path) -> bool:
+    """Whether a live writer holds ``write_atomic``'s lock on ``path`` (a killed one holds none)."""
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return True  # gone, or not ours to open: leave it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def remove_stale_temp_files(folder: Path, before: float) -> list[Path]:
+    """Remove the temp files killed dashboard writes left in ``folder``; the paths removed.
+
+    A SIGKILL during ``write_atomic`` leaves its hidden temp file behind, and nothing else
+    would ever remove it. Only files named as ``write_atomic`` names a page's or record's
+    temp file, regular files last modified before ``before`` (when the current write began)
+    and locked by no live writer are removed: a concurrent write's temp file is left alone.
+    """
+    removed: list[Path] = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if not DASHBOARD_TEMP_PATTERN.match(entry.name):
+                continue
+            path = Path(entry.path)
+            with contextlib.suppress(OSError):
+                if (
+                    not entry.is_file(follow_symlinks=False)
+                    or entry.stat(follow_symlinks=False).st_mtime >= before
+                ):
+                    continue
+                if _in_use(path):
+                    continue
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 # ---------------------------------------------------------------- headline numbers
@@ -712,6 +789,7 @@ def write_dashboard(
         "headline": headline,
     }
     write_atomic(html_path.with_suffix(".json"), [json.dumps(record, indent=1, sort_keys=True, default=str)])
+    remove_stale_temp_files(html_path.parent, generated_at.timestamp())
     return html_path
 
 
