@@ -48,6 +48,8 @@ TRANSLATION_FIXES = {
     "written as percentile(x, q), the same linear interpolation (its last bits differ, so "
     "sql/marts rounds quantiles to 0.1 microsecond)",
     "json (type)": "Spark has no JSON type: string",
+    "as not materialized (cte)": "a DuckDB hint (a CTE read several times stays a pipeline, "
+    "not an in-memory buffer that cannot spill); Spark has no such hint and plans CTEs itself: dropped",
 }
 
 
@@ -59,11 +61,18 @@ class SparkSQL(Spark):
             **Spark.Generator.TRANSFORMS,
             exp.TimeToUnix: lambda self, e: f"(UNIX_MICROS({self.sql(e, 'this')}) / 1e6)",
             exp.PercentileCont: lambda self, e: self.func("PERCENTILE", e.this, e.expression),
+            exp.CTE: lambda self, e: self.cte_sql(_without_materialized_hint(e)),
         }
         TYPE_MAPPING = {  # noqa: RUF012
             **Spark.Generator.TYPE_MAPPING,
             exp.DataType.Type.JSON: "STRING",
         }
+
+
+def _without_materialized_hint(cte: exp.CTE) -> exp.CTE:
+    plain = cte.copy()
+    plain.set("materialized", None)
+    return plain
 
 
 @cache
