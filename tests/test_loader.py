@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import os
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from journey_mining.ingest import loader
 from journey_mining.ingest.loader import LoadError, load_sources
 from journey_mining.privacy import hmac_hex
 from journey_mining.warehouse import connect
@@ -330,3 +333,185 @@ def test_stored_keys_are_found_through_the_key_index(tmp_path: Path) -> None:
         con, "select rows_read, rows_loaded, rows_duplicate, rows_rejected from loaded_files order by file_id"
     ) == [(2, 2, 0, 0), (2, 1, 1, 0), (2, 1, 1, 0), (1, 1, 0, 0)]
     assert rows(con, "select count(*) from loaded_record_keys") == [(4,)]
+
+
+# --- quick check: (path, size, mtime) before the checksum -----------------------------------
+
+OLD_LOADED_FILES = """create table loaded_files (
+    file_id integer primary key, source varchar not null, path varchar not null,
+    sha256 varchar not null, size_bytes bigint not null, rows_read bigint not null,
+    rows_loaded bigint not null, rows_duplicate bigint not null, rows_rejected bigint not null,
+    touchpoints_written bigint not null, loaded_at timestamp not null)"""
+"""``loaded_files`` as warehouses created before ``mtime_ns`` have it."""
+
+
+def _write_aged(path: Path, text: str, age_seconds: int = 3600) -> None:
+    """Write ``path`` and date it ``age_seconds`` back (an export delivered earlier, not just now)."""
+    path.write_text(text)
+    when = time.time_ns() - age_seconds * 10**9
+    os.utime(path, ns=(when, when))
+
+
+def _count_prepares(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every file the loader prepares (reads and checksums) from now on."""
+    prepared: list[Path] = []
+    real = loader.prepare
+
+    def counting(path: Path, *args: object) -> object:
+        prepared.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(loader, "prepare", counting)
+    return prepared
+
+
+def test_unchanged_files_are_skipped_without_being_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = "visitor,time,event\n"
+    _write_aged(tmp_path / "events_1.csv", header + "v1,2026-11-02 10:00:00Z,a\n")
+    _write_aged(tmp_path / "events_2.csv", header + "v2,2026-11-02 10:00:00Z,b\n")
+    config = events_config(tmp_path, path="events_*.csv")
+    con, _ = load(config)
+    before = rows(con, "select * from loaded_files order by file_id")
+    prepared = _count_prepares(monkeypatch)
+
+    report = load_sources(con, config)
+
+    assert prepared == [], "an unchanged file is neither read nor checksummed"
+    assert [f.status for f in report.files] == ["skipped", "skipped"]
+    assert report.by_source()["site"] == {
+        "files": 2,
+        "skipped": 2,
+        "failed": 0,
+        "read": 0,
+        "loaded": 0,
+        "duplicate": 0,
+        "rejected": 0,
+        "touchpoints": 0,
+    }
+    assert rows(con, "select * from loaded_files order by file_id") == before
+    stat = (tmp_path / "events_1.csv").stat()
+    assert rows(con, "select size_bytes, mtime_ns from loaded_files where file_id = 1") == [
+        (stat.st_size, stat.st_mtime_ns)
+    ]
+    # the quick check off: every file is checksummed, and still skipped by its checksum
+    report = load_sources(con, config, quick_check=False)
+    assert len(prepared) == 2
+    assert [f.status for f in report.files] == ["skipped", "skipped"]
+
+
+def test_a_file_rewritten_in_place_is_loaded_again(tmp_path: Path) -> None:
+    """New content at the same path (a growing export) has a new mtime: it is checksummed and
+    loaded as a new file; the records it shares with the old version are duplicates."""
+    path = tmp_path / "events.csv"
+    header = "id,visitor,time,event\n"
+    _write_aged(path, header + "e1,v1,2026-11-02 10:00:00Z,a\n", age_seconds=7200)
+    config = make_config(
+        tmp_path,
+        sources=[
+            {
+                "name": "site",
+                "kind": "events",
+                "path": "events.csv",
+                "columns": {**EVENTS_MAPPING, "event_id": "id"},
+            }
+        ],
+    )
+    con, _ = load(config)
+    _write_aged(path, header + "e1,v1,2026-11-02 10:00:00Z,a\ne2,v1,2026-11-02 10:01:00Z,b\n")
+
+    report = load_sources(con, config)
+
+    assert [
+        (f.status, f.rows_read, f.rows_loaded, f.rows_duplicate, f.rows_rejected) for f in report.files
+    ] == [("loaded", 2, 1, 1, 0)]
+    assert rows(con, "select event_name, count(*) from touchpoints group by 1 order by 1") == [
+        ("a", 1),
+        ("b", 1),
+    ]
+    assert rows(con, "select path, size_bytes, mtime_ns from loaded_files order by file_id")[-1] == (
+        str(path),
+        path.stat().st_size,
+        path.stat().st_mtime_ns,
+    )
+
+
+def test_same_size_new_mtime_is_checksummed_and_a_copy_is_skipped_by_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "events_1.csv"
+    _write_aged(path, "visitor,time,event\nv1,2026-11-02 10:00:00Z,a\n", age_seconds=7200)
+    config = events_config(tmp_path, path="events_*.csv")
+    con, _ = load(config)
+    prepared = _count_prepares(monkeypatch)
+    # the same size, other content, a later mtime: loaded
+    _write_aged(path, "visitor,time,event\nv2,2026-11-02 10:00:00Z,b\n")
+    assert [f.status for f in load_sources(con, config).files] == ["loaded"]
+    # the same content under another name: read, and skipped by its checksum
+    (tmp_path / "events_2.csv").write_bytes(path.read_bytes())
+    report = load_sources(con, config)
+    assert [(Path(f.path).name, f.status) for f in report.files] == [
+        ("events_1.csv", "skipped"),
+        ("events_2.csv", "skipped"),
+    ]
+    assert [p.name for p in prepared] == ["events_1.csv", "events_2.csv"]
+    assert rows(con, "select anonymous_id from touchpoints order by 1") == [("v1",), ("v2",)]
+
+
+def test_a_file_modified_just_before_loading_is_checksummed_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write in the same timestamp tick as the loaded version could keep size and mtime:
+    the stamp of a file modified shortly before its load is not trusted."""
+    (tmp_path / "events.csv").write_text("visitor,time,event\nv1,2026-11-02 10:00:00Z,a\n")
+    config = events_config(tmp_path)
+    con, _ = load(config)
+    prepared = _count_prepares(monkeypatch)
+    assert [f.status for f in load_sources(con, config).files] == ["skipped"]
+    assert len(prepared) == 1
+
+
+def test_a_warehouse_from_before_mtime_is_migrated_and_its_rows_get_stamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = "visitor,time,event\n"
+    _write_aged(tmp_path / "events_1.csv", header + "v1,2026-11-02 10:00:00Z,a\n")
+    config = events_config(tmp_path, path="events_*.csv")
+    old = duckdb.connect(str(config.warehouse_path))
+    old.execute(OLD_LOADED_FILES)
+    old.close()
+    con, report = load(config)  # connect() adds the column
+    assert [f.status for f in report.files] == ["loaded"]
+    assert rows(con, "select count(mtime_ns) from loaded_files") == [(1,)]
+    # rows written before the column existed: the file is checksummed once more, skipped,
+    # and its row gets the stamp, so the run after that does not read it
+    con.execute("update loaded_files set mtime_ns = null")
+    _write_aged(tmp_path / "events_2.csv", header + "v2,2026-11-02 10:00:00Z,b\n")
+    prepared = _count_prepares(monkeypatch)
+    report = load_sources(con, config)
+    assert [f.status for f in report.files] == ["skipped", "loaded"]
+    assert rows(con, "select count(mtime_ns) from loaded_files") == [(2,)]
+    report = load_sources(con, config)
+    assert [f.status for f in report.files] == ["skipped", "skipped"]
+    assert [p.name for p in prepared] == ["events_1.csv", "events_2.csv"]
+    assert rows(con, "select anonymous_id from touchpoints order by 1") == [("v1",), ("v2",)]
+    con.close()
+    # opening it again migrates nothing more and keeps the rows
+    con = connect(config.warehouse_path)
+    assert rows(con, "select count(*), count(mtime_ns) from loaded_files") == [(2, 2)]
+
+
+def test_a_rewrite_that_keeps_size_and_mtime_needs_the_quick_check_off(tmp_path: Path) -> None:
+    """The documented limit of the quick check (as of rsync's): content changed with its
+    size and mtime restored is not noticed unless the run checksums every file."""
+    path = tmp_path / "events.csv"
+    _write_aged(path, "visitor,time,event\nv1,2026-11-02 10:00:00Z,a\n")
+    config = events_config(tmp_path)
+    con, _ = load(config)
+    stat = path.stat()
+    path.write_text("visitor,time,event\nv2,2026-11-02 10:00:00Z,a\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert [f.status for f in load_sources(con, config).files] == ["skipped"]
+    assert [f.status for f in load_sources(con, config, quick_check=False).files] == ["loaded"]
+    assert rows(con, "select anonymous_id from touchpoints order by 1") == [("v1",), ("v2",)]

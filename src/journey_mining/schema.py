@@ -52,7 +52,8 @@ TABLE_DDL: dict[str, str] = {
             rows_duplicate bigint not null,
             rows_rejected bigint not null,
             touchpoints_written bigint not null,
-            loaded_at timestamp not null
+            loaded_at timestamp not null,
+            mtime_ns bigint
         )""",
     "rejected_rows": """
         create table if not exists rejected_rows (
@@ -76,6 +77,14 @@ TABLE_DDL: dict[str, str] = {
 """``identities`` holds rows of identity-only sources (a CRM table): links, no touchpoint."""
 
 
+MIGRATIONS: tuple[str, ...] = (
+    # the file's modification time (ns since the epoch) for the loader's quick check; NULL in
+    # rows of warehouses created before it, which are filled when the file is next seen unchanged
+    "alter table loaded_files add column if not exists mtime_ns bigint",
+)
+"""Bring tables of older warehouses up to ``TABLE_DDL`` (idempotent; new columns go last)."""
+
+
 def create_schema_sql() -> list[str]:
-    """DDL for all warehouse tables, safe to run on every start."""
-    return list(TABLE_DDL.values())
+    """DDL for all warehouse tables and the migrations of older ones, safe to run on every start."""
+    return [*TABLE_DDL.values(), *MIGRATIONS]

@@ -80,6 +80,7 @@ class PreparedFile:
     sha256: str
     size_bytes: int
     format: str  # jsonl, parquet or csv
+    mtime_ns: int  # from the stat taken before reading: with path and size, the loader's quick check
 
 
 DATE_PLACEHOLDER = re.compile(r"\{date(?::([^}]*))?\}")
@@ -358,13 +359,16 @@ def _json_records(original: Path, readable: Path, joined: bool, target: Path) ->
 def prepare(path: Path, source: SourceConfig, scratch: Path) -> PreparedFile:
     """Checksum a file and give the engine a readable UTF-8 version of it."""
     try:
-        size = path.stat().st_size
+        # stat before reading: a change made while the file is read gets a later mtime, so
+        # the size and mtime recorded never stand for content other than what was loaded
+        stat = path.stat()
         checksum = sha256_of(path)
     except OSError as err:
         raise SourceFileUnavailableError(f"{path}: cannot read file ({err.strerror})") from None
+    size, mtime_ns = stat.st_size, stat.st_mtime_ns
     fmt = infer_format(path, source.format)
     if fmt == "parquet":
-        return PreparedFile(path, path, checksum, size, fmt)
+        return PreparedFile(path, path, checksum, size, fmt, mtime_ns)
     head = _head(path)
     bom = _bom_encoding(head)
     if bom is None:
@@ -382,7 +386,7 @@ def prepare(path: Path, source: SourceConfig, scratch: Path) -> PreparedFile:
         joined = _transcode(path, readable, encoding)
     if fmt == "jsonl":
         readable = _json_records(path, readable, joined, scratch / f"{checksum[:16]}.records.jsonl")
-    return PreparedFile(path, readable, checksum, size, fmt)
+    return PreparedFile(path, readable, checksum, size, fmt, mtime_ns)
 
 
 def clear_scratch(scratch: Path) -> None:

@@ -6,6 +6,12 @@ ones in ``rejected_rows`` with a reason, keep the newest version of each native 
 and record the file with its checksum and counts in ``loaded_files``. A file whose
 checksum was loaded before is skipped, so re-running a day adds nothing.
 
+A file is identified first by (path, size, modification time), then by content: one still
+at the path, size and mtime recorded when it was loaded is skipped without being read (a
+"quick check", as rsync and make do), so a run over a glob matching the whole history costs
+in proportion to the new files. Anything else is checksummed: a renamed or copied file with
+known content is still skipped, a file rewritten in place (new mtime) is loaded.
+
 Stored records are found through ``loaded_record_keys`` (source, hash of record_key), a
 narrow table the loader keeps beside ``touchpoints``: new data costs a scan of 8-byte
 hashes, and ``touchpoints`` is read only for keys whose hash is already there.
@@ -38,6 +44,12 @@ from journey_mining.sqlmodels import sql_root
 
 SEQ_FILE_SHIFT = 1 << 40  # ingest_seq = file_id * 2^40 + source_row * 16 + sub_seq
 SEQ_ROW_SHIFT = 16
+RACY_WINDOW_NS = 5 * 10**9
+"""A stamp is trusted only if the file was modified this long before it was loaded: a later
+write within the same timestamp tick (coarse on some file systems, or a skewed clock) could
+otherwise leave size and mtime unchanged (git's "racily clean" files)."""
+
+Stamp = tuple[str, int, int]  # (path, size_bytes, mtime_ns) of a loaded file
 
 
 class LoadError(RuntimeError):
@@ -107,8 +119,12 @@ def load_sources(
     *,
     run_date: date | None = None,
     raise_on_failure: bool = True,
+    quick_check: bool = True,
 ) -> LoadReport:
-    """Load every configured source's new files; raise LoadError listing failed files."""
+    """Load every configured source's new files; raise LoadError listing failed files.
+
+    ``quick_check=False`` checksums every matched file, even one unchanged since it was loaded.
+    """
     register_macros(con, config.privacy)
     _write_page_rules(con, config)
     report = LoadReport()
@@ -124,8 +140,9 @@ def load_sources(
                         error=f"source {source.name!r}: no file matches {source.path!r}",
                     )
                 )
+            stamps = _trusted_stamps(con, source) if quick_check else frozenset()
             for path in files:
-                report.files.append(load_file(con, config, source, path, Path(scratch)))
+                report.files.append(load_file(con, config, source, path, Path(scratch), stamps))
     if raise_on_failure and report.failures:
         raise LoadError(
             "\n".join(f.error or f.path for f in report.failures),
@@ -140,10 +157,14 @@ def load_file(
     source: SourceConfig,
     path: Path,
     scratch: Path,
+    stamps: frozenset[Stamp] = frozenset(),
 ) -> FileResult:
-    """Load one file in its own transaction (all or nothing)."""
+    """Load one file in its own transaction (all or nothing); skip it unread if its path, size
+    and mtime are among ``stamps``, those of files loaded before."""
     try:
         adapter = adapter_for(source.kind)
+        if stamps and _stamp_of(path) in stamps:
+            return FileResult(source.name, str(path), "skipped")
         prepared = prepare(path, source, scratch)
     except SourceFileUnavailableError as err:
         return FileResult(source.name, str(path), "failed", error=str(err), transient=True)
@@ -153,6 +174,7 @@ def load_file(
         "select 1 from loaded_files where source = ? and sha256 = ?", [source.name, prepared.sha256]
     ).fetchone()
     if seen:
+        _fill_stamp(con, source, prepared)
         return FileResult(source.name, str(path), "skipped")
     con.execute("begin transaction")
     try:
@@ -176,6 +198,39 @@ def load_file(
         raise
     con.execute("commit")
     return result
+
+
+def _trusted_stamps(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> frozenset[Stamp]:
+    """(path, size, mtime) of the source's loaded files, but of none modified shortly before
+    it was loaded (see ``RACY_WINDOW_NS``): one query per source, then set look-ups."""
+    rows = con.execute(
+        """select path, size_bytes, mtime_ns from loaded_files
+           where source = ? and mtime_ns < epoch_ns(loaded_at) - ?""",
+        [source.name, RACY_WINDOW_NS],
+    ).fetchall()
+    return frozenset((str(path), int(size), int(mtime)) for path, size, mtime in rows)
+
+
+def _stamp_of(path: Path) -> Stamp | None:
+    """(path, size, mtime) of the file as it is now; None if it cannot be read (prepare says why)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
+def _fill_stamp(con: duckdb.DuckDBPyConnection, source: SourceConfig, file: PreparedFile) -> None:
+    """Give the row of a file loaded before ``mtime_ns`` existed the stamp it has now, so the
+    next run's quick check knows it: only for the same path and size, and only if the file is
+    still as stat'ed before its checksum was taken (its content is the recorded one)."""
+    if _stamp_of(file.original) != (str(file.original), file.size_bytes, file.mtime_ns):
+        return
+    con.execute(
+        """update loaded_files set mtime_ns = ?
+           where source = ? and sha256 = ? and path = ? and size_bytes = ? and mtime_ns is null""",
+        [file.mtime_ns, source.name, file.sha256, str(file.original), file.size_bytes],
+    )
 
 
 def _check_unchanged(file: PreparedFile) -> None:
@@ -224,7 +279,9 @@ def _stage_and_commit(
             f"duplicate + {rejected} rejected), a loader bug; nothing was loaded from it"
         )
     con.execute(
-        "insert into loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+        """insert into loaded_files (file_id, source, path, sha256, size_bytes, rows_read, rows_loaded,
+               rows_duplicate, rows_rejected, touchpoints_written, loaded_at, mtime_ns)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp, ?)""",
         [
             file_id,
             source.name,
@@ -236,6 +293,7 @@ def _stage_and_commit(
             duplicate,
             rejected,
             written,
+            file.mtime_ns,
         ],
     )
     return FileResult(source.name, str(file.original), "loaded", read, loaded, duplicate, rejected, written)
