@@ -1,0 +1,54 @@
+-- grain: one row per move between consecutive steps, flagged with the units it belongs to
+--   (in_session, in_journey): a move inside a session is a move of its journey too; '(start)'
+--   before a unit's first step and '(exit)' after its last; journeys cross session boundaries
+-- time column: none; seconds are from one step to the next (null for '(start)' and '(exit)')
+-- parameters: cfg_session (collapse_repeats: a run of one touchpoint counts once, timed from
+--   its last occurrence)
+-- one table for both units, so session and journey transitions are aggregated in one pass;
+--   only session boundaries (first and last steps) are joined to their journey
+with steps as (
+    select
+        t.touchpoint,
+        t.customer_number,
+        t.segment_number,
+        t.length_part,
+        t.customer_seq,
+        t.split_reason,
+        t.next_in_session,
+        t.next_customer_touchpoint,
+        round(epoch(t.next_ts) - epoch(t.ts), 6) as seconds_to_next,
+        coalesce(t.next_customer_touchpoint = t.touchpoint, false) and s.collapse_repeats as repeats
+    from int_touchpoints__sessionized as t
+    cross join cfg_session as s
+),
+
+boundaries as (
+    select
+        t.*,
+        t.customer_seq = j.journey_first_seq as starts_journey,
+        j.next_session_in_journey
+    from steps as t
+    inner join int_sessions__journeyed as j
+        on j.customer_number = t.customer_number
+        and j.segment_number = t.segment_number
+        and j.length_part = t.length_part
+    where t.split_reason is not null or not t.next_in_session
+),
+
+final as (
+    select
+        touchpoint as from_touchpoint, next_customer_touchpoint as to_touchpoint, customer_number,
+        seconds_to_next as seconds, true as in_session, true as in_journey
+    from steps where next_in_session and not repeats
+    union all
+    select '(start)', touchpoint, customer_number, cast(null as double), true, starts_journey
+    from boundaries where split_reason is not null
+    union all
+    select touchpoint, '(exit)', customer_number, cast(null as double), true, not next_session_in_journey
+    from boundaries where not next_in_session
+    union all
+    select touchpoint, next_customer_touchpoint, customer_number, seconds_to_next, false, true
+    from boundaries where not next_in_session and next_session_in_journey and not repeats
+)
+
+select * from final
