@@ -277,7 +277,7 @@ def benchmark_size(events: int, args: argparse.Namespace, machine: dict[str, Any
             continue
         if name == "increment":
             extra = increment_data(data_dir, manifest, work)
-            glob = str(data_dir / "*.parquet")  # the loaded files (skipped by checksum) and the new one
+            glob = str(data_dir / "*.parquet")  # the loaded files (skipped unread) and the new one
             params["config"] = bench_config(work, glob, source, args.memory_limit, args.threads)
             params["increment_events"] = extra.events
         if name == "profile":
@@ -578,7 +578,8 @@ def render_markdown(records: dict[str, dict[str, Any]]) -> str:
             "**{:.1f} s**",
         ),
         derived_row(
-            "sessionize + transitions (models from stitched touchpoints to session_transitions)",
+            "sessionize + transitions (models from stitched touchpoints to session_transitions;"
+            " since 33c5ea3 one pass builds session and journey transitions, so this includes journeys)",
             "sessionize_transitions_seconds",
             "{:.1f} s",
         ),
