@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,10 @@ import duckdb
 
 from journey_mining.engines import DuckDBEngine
 from journey_mining.journeys import build_journeys
+from journey_mining.sqlmodels import discover
 from tests.conftest import insert_touchpoints, make_config
+
+MODEL_SQL = {model.name: re.sub(r"--[^\n]*", "", model.sql) for model in discover()}  # without comments
 
 T0 = datetime(2026, 6, 1, 8)
 
@@ -152,17 +156,35 @@ def test_rebuild_is_idempotent(warehouse, tmp_path) -> None:
     assert warehouse.execute("select * from journeys order by journey_id").fetchall() == first
 
 
-def test_intermediate_models_are_temporary_tables(warehouse, tmp_path) -> None:
+def test_intermediate_models_are_temporary_tables_released_once_read(warehouse, tmp_path, monkeypatch) -> None:
     insert_touchpoints(warehouse, [at(0, "web:home"), at(0.1, "web:purchase"), at(50, "web:home")])
     # an older build stored its intermediate tables persistently: they must not linger, stale
     warehouse.execute("create table int_touchpoints__sessionized as select 1 as stale")
+    built: dict[str, bool] = {}
+    released: list[str] = []
+    materialise, release = DuckDBEngine.materialise, DuckDBEngine.release
+
+    def recording_materialise(self, table: str, sql: str, *, temporary: bool = False) -> int:
+        built[table] = temporary
+        return materialise(self, table, sql, temporary=temporary)
+
+    def recording_release(self, table: str) -> None:
+        # released only after every model reading it was built
+        readers = [name for name in MODEL_SQL if name not in built and table in MODEL_SQL[name]]
+        assert not readers, f"{table} released before {readers}"
+        released.append(table)
+        release(self, table)
+
+    monkeypatch.setattr(DuckDBEngine, "materialise", recording_materialise)
+    monkeypatch.setattr(DuckDBEngine, "release", recording_release)
     counts = build_journeys(warehouse, make_config(tmp_path))
-    stored = warehouse.execute("select table_name, temporary from duckdb_tables()").fetchall()
-    intermediate = {name for name in counts if name.startswith("int_")}
+    intermediate = {name for name in counts if name.startswith("int_") and name in built}
     assert {"int_touchpoints__stitched", "int_touchpoints__sessionized"} <= intermediate
-    assert {name for name, temporary in stored if temporary} == intermediate
+    assert all(built[name] for name in intermediate), "intermediate models are temp tables"
+    assert intermediate <= set(released)
+    stored = warehouse.execute("select table_name, temporary from duckdb_tables()").fetchall()
+    assert not {name for name, _ in stored} & intermediate, "no intermediate is left, stale or spent"
     persistent = {name for name, temporary in stored if not temporary}
-    assert not persistent & intermediate
     assert {"sessions", "journeys", "session_touchpoints", "session_transitions"} <= persistent
 
 

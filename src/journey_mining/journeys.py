@@ -23,5 +23,7 @@ def build_journeys(target: duckdb.DuckDBPyConnection | Engine, config: Config) -
     stitched = stitch_identities(engine, config)
     counts |= stitched.tables
     remaining = [model for model in discover() if model.name not in stitched.tables]
-    counts |= run_models(engine, remaining)
+    # identity intermediates too are released once the last model reading them is built
+    spent = frozenset(name for name in stitched.tables if name.startswith("int_"))
+    counts |= run_models(engine, remaining, release=spent)
     return counts

@@ -82,11 +82,39 @@ def materialise(target: duckdb.DuckDBPyConnection | Engine, model: Model) -> int
 
 
 def run_models(
-    target: duckdb.DuckDBPyConnection | Engine, models: list[Model] | None = None
+    target: duckdb.DuckDBPyConnection | Engine,
+    models: list[Model] | None = None,
+    *,
+    release: frozenset[str] = frozenset(),
 ) -> dict[str, int]:
-    """Materialise models in order; returns rows per table."""
+    """Materialise models in order; returns rows per table.
+
+    Each table named in ``release`` (temporary ones: intermediate models) is released right
+    after the last of ``models`` that reads it, so a build holds only the intermediates still
+    to be read: at 100M events all of them at once spill more than the disk may hold.
+    """
     engine = as_engine(target)
+    ordered = models if models is not None else discover()
+    spent = _spent_after(ordered, release | {m.name for m in ordered if m.is_intermediate})
     counts: dict[str, int] = {}
-    for model in models if models is not None else discover():
+    for table in spent.get(-1, []):
+        engine.release(table)
+    for index, model in enumerate(ordered):
         counts[model.name] = materialise(engine, model)
+        for table in spent.get(index, []):
+            engine.release(table)
     return counts
+
+
+def _spent_after(models: list[Model], tables: set[str]) -> dict[int, list[str]]:
+    """For each model's position, the ``tables`` it is the last reader of (-1: read by none)."""
+    last_reader = dict.fromkeys(tables, -1)
+    for index, model in enumerate(models):
+        body = _strip_comments(model.sql)
+        for table in tables:
+            if table != model.name and re.search(rf"\b{table}\b", body):
+                last_reader[table] = index
+    spent: dict[int, list[str]] = {}
+    for table, index in sorted(last_reader.items()):
+        spent.setdefault(index, []).append(table)
+    return spent

@@ -31,6 +31,10 @@ class Engine(Protocol):
         """Rename ``table`` to ``new_name``, replacing any table of that name."""
         ...
 
+    def release(self, table: str) -> None:
+        """Free a ``temporary`` table no later model reads (its memory and spill space)."""
+        ...
+
     def write_table(self, table: str, ddl: str, rows: Sequence[Sequence[Any]]) -> int:
         """(Re)create ``table`` from a DuckDB ``create table`` statement and fill it with
         ``rows`` (values bound, never formatted into SQL); returns the rows written."""

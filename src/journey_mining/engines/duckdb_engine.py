@@ -40,6 +40,10 @@ class DuckDBEngine:
             self.con.execute(f"create or replace table {self._persistent(table)} as {sql}")
         return self._count(table)
 
+    def release(self, table: str) -> None:
+        # at 100M events the build's temp tables spill tens of GB to the temp directory
+        self.con.execute(f'drop table if exists temp.main."{table}"')
+
     def rename(self, table: str, new_name: str) -> None:
         self.con.execute(f'drop table if exists "{new_name}"')
         self.con.execute(f'alter table "{table}" rename to "{new_name}"')

@@ -152,6 +152,10 @@ class SparkEngine:
         frame = _widened(self.spark.sql(to_spark_sql(sql)))
         return self._register(table, frame)
 
+    def release(self, table: str) -> None:
+        # a session view holds nothing itself, and later views may be planned on top of it
+        return None
+
     def rename(self, table: str, new_name: str) -> None:
         self.spark.table(table).createOrReplaceTempView(new_name)
         self.spark.catalog.dropTempView(table)
