@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from benchmarks.run import TARGETS, evaluate_targets
 
 from journey_mining.generate.bulk import BulkManifest, parse_count, write_bulk_events
 from journey_mining.ingest.loader import load_sources
@@ -151,3 +152,21 @@ def test_quick_benchmark_end_to_end(tmp_path: Path) -> None:
     assert "100k" in text
     assert "| target | measured | met |" in text
     assert list(results.glob("*-100k-profile.txt"))
+
+
+def test_a_failed_100m_build_fails_the_end_to_end_target_with_its_reason() -> None:
+    failure = "Traceback ...\n  IO Error: No space left on device\n"
+    record = {
+        "size": "100M",
+        "events": 100_000_000,
+        "stages": {
+            "load": {"status": "ok", "seconds": 300.0},
+            "build": {"status": "failed", "error": failure},
+        },
+        "derived": {},
+        "settings": {"memory_limit": "4GB"},
+    }
+    rows = {row["target"]: row for row in evaluate_targets({"100M": record})}
+    e2e = rows[TARGETS["e2e_100m"]]
+    assert e2e["met"] is False
+    assert e2e["measured"] == "failed: build: IO Error: No space left on device"
