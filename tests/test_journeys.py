@@ -164,9 +164,9 @@ def test_intermediate_models_are_temporary_tables_released_once_read(warehouse, 
     released: list[str] = []
     materialise, release = DuckDBEngine.materialise, DuckDBEngine.release
 
-    def recording_materialise(self, table: str, sql: str, *, temporary: bool = False) -> int:
+    def recording_materialise(self, table: str, sql: str, *, temporary: bool = False, **hints: Any) -> int:
         built[table] = temporary
-        return materialise(self, table, sql, temporary=temporary)
+        return materialise(self, table, sql, temporary=temporary, **hints)
 
     def recording_release(self, table: str) -> None:
         # released only after every model reading it was built

@@ -3,9 +3,11 @@
 --   session (next_touchpoint) and inside the same journey (next_journey_touchpoint)
 -- time column: ts (UTC)
 -- parameters: none (sessions and journeys are defined upstream)
+-- ingest_seq: the canonical touchpoints row the step is (its key in touchpoints)
+-- slice key: touchpoints.ingest_seq (the engine may build it range by range: the join
+--   below holds every step's touchpoint columns, more than memory at 100M events)
 -- the touchpoint's own columns are joined to the narrow sessionized steps first, by
---   ingest_seq (unique): the touchpoints become the join's build side, so rows keep the
---   steps' customer order, which makes the table cheaper to write and smaller
+--   ingest_seq (unique); only then are the sessions joined
 with details as (
     select
         t.*,
@@ -72,7 +74,8 @@ final as (
         case when next_in_journey then round(epoch(next_ts) - epoch(ts), 6) end
             as seconds_to_next_in_journey,
         source,
-        event_id
+        event_id,
+        ingest_seq
     from steps
 )
 

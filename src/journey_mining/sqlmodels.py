@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from journey_mining.engines import Engine, as_engine
+from journey_mining.engines.base import SliceKey
 
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -42,6 +43,12 @@ class Model:
     @property
     def sql(self) -> str:
         return self.path.read_text(encoding="utf-8")
+
+    @property
+    def slice_key(self) -> SliceKey | None:
+        """The header's ``-- slice key: table.column``: the model may be built in ranges of it."""
+        found = re.search(r"^-- slice key: (\w+)\.(\w+)\b", self.sql, flags=re.MULTILINE)
+        return SliceKey(found.group(1), found.group(2)) if found else None
 
 
 def discover(layers: tuple[str, ...] = ("intermediate", "marts"), root: Path | None = None) -> list[Model]:
@@ -78,7 +85,9 @@ def materialise(target: duckdb.DuckDBPyConnection | Engine, model: Model) -> int
     Intermediate models are temporary: only later models of the same build read them, and
     a persistent copy of every per-event step would cost more to write than to compute.
     """
-    return as_engine(target).materialise(model.name, model.sql, temporary=model.is_intermediate)
+    return as_engine(target).materialise(
+        model.name, model.sql, temporary=model.is_intermediate, slice_key=model.slice_key
+    )
 
 
 def run_models(

@@ -8,9 +8,20 @@ decides what a table is (a DuckDB table, a Spark temp view over materialised dat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class SliceKey:
+    """A model's output column that copies ``table.column``: the model's rows split into
+    disjoint ranges of it build independently, so an engine may build the model range by
+    range (each range's joins then fit in memory instead of spilling)."""
+
+    table: str
+    column: str
 
 
 @runtime_checkable
@@ -19,11 +30,14 @@ class Engine(Protocol):
 
     name: str
 
-    def materialise(self, table: str, sql: str, *, temporary: bool = False) -> int:
+    def materialise(
+        self, table: str, sql: str, *, temporary: bool = False, slice_key: SliceKey | None = None
+    ) -> int:
         """Build ``table`` from the SELECT ``sql``, replacing any previous one; returns its rows.
 
         ``temporary``: the table is needed only until the end of this build (an intermediate
         model), so the engine may keep it out of persistent storage.
+        ``slice_key``: the engine may build the table in ranges of this key (a hint).
         """
         ...
 

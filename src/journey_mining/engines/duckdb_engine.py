@@ -6,15 +6,35 @@ Parquet, and the marts come back from Parquet as ordinary warehouse tables.
 
 from __future__ import annotations
 
+import math
+import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from journey_mining.engines.base import Engine
+from journey_mining.engines.base import Engine, SliceKey
+
+# memory_limit bytes per row of a model built in slices: session_touchpoints' join holds
+# each step's touchpoint columns in a hash table, which spills uncompressed once it
+# outgrows memory (more than 30 GiB at 100M events with a 4GB limit)
+BYTES_PER_SLICED_ROW = 200
+
+_SIZE_UNITS = {
+    "bytes": 1,
+    "KiB": 2**10,
+    "MiB": 2**20,
+    "GiB": 2**30,
+    "TiB": 2**40,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+}
 
 
 class DuckDBEngine:
@@ -28,17 +48,62 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, rows_per_slice: int | None = None) -> None:
+        """``rows_per_slice``: how many rows a model with a slice key builds at a time
+        (default: the connection's memory_limit / ``BYTES_PER_SLICED_ROW``)."""
         self.con = con
+        self.rows_per_slice = rows_per_slice
 
-    def materialise(self, table: str, sql: str, *, temporary: bool = False) -> int:
+    def materialise(
+        self, table: str, sql: str, *, temporary: bool = False, slice_key: SliceKey | None = None
+    ) -> int:
         if temporary:
             self.con.execute(f"drop table if exists {self._persistent(table)}")
-            self.con.execute(f'create or replace temp table "{table}" as {sql}')
+            create, target = "create or replace temp table", f'temp.main."{table}"'
         else:
             self.con.execute(f'drop table if exists temp.main."{table}"')
-            self.con.execute(f"create or replace table {self._persistent(table)} as {sql}")
+            create, target = "create or replace table", self._persistent(table)
+        ranges = self.slice_ranges(slice_key) if slice_key is not None else []
+        if not ranges:
+            self.con.execute(f"{create} {target} as {sql}")
+            return self._count(table)
+        # each range is its own query: its joins hold only that range's rows
+        for index, condition in enumerate(ranges):
+            sliced = f"select * from ({sql}) where {condition}"
+            statement = f"{create} {target} as" if index == 0 else f"insert into {target}"
+            self.con.execute(f"{statement} {sliced}")
         return self._count(table)
+
+    def slice_ranges(self, key: SliceKey) -> list[str]:
+        """Conditions on ``key.column`` that split its rows into disjoint, covering ranges of
+        about ``rows_per_slice`` rows each (none when one range would hold them all).
+
+        The bounds are approximate quantiles of the key's table (one streaming pass); the
+        ranges cover every value whatever the bounds are, NULL included, so the table built
+        range by range holds exactly the rows built at once.
+        """
+        column = '"' + key.column.replace('"', '""') + '"'
+        source = '"' + key.table.replace('"', '""') + '"'
+        total = int(self.con.execute(f"select count(*) from {source}").fetchall()[0][0])
+        slices = math.ceil(total / max(1, self._rows_per_slice()))
+        if slices <= 1:
+            return []
+        fractions = [index / slices for index in range(1, slices)]
+        quantiles = f"select approx_quantile({column}, {fractions}) from {source}"
+        found = self.con.execute(quantiles).fetchall()[0][0]
+        bounds = sorted({int(value) for value in found or [] if value is not None})
+        if not bounds:
+            return []
+        ranges = [f"({column} < {bounds[0]} or {column} is null)"]
+        ranges += [f"{column} >= {low} and {column} < {high}" for low, high in pairwise(bounds)]
+        ranges.append(f"{column} >= {bounds[-1]}")
+        return ranges
+
+    def _rows_per_slice(self) -> int:
+        if self.rows_per_slice is not None:
+            return self.rows_per_slice
+        setting = str(self.con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        return memory_bytes(setting) // BYTES_PER_SLICED_ROW
 
     def release(self, table: str) -> None:
         # at 100M events the build's temp tables spill tens of GB to the temp directory
@@ -70,6 +135,14 @@ class DuckDBEngine:
         # connection, and the caller's next con.sql()/register() would fail
         rows = self.con.execute(f'select count(*) from "{table}"').fetchall()
         return int(rows[0][0]) if rows else 0
+
+
+def memory_bytes(setting: str) -> int:
+    """Bytes in a DuckDB size setting as DuckDB shows it (``3.7 GiB``, ``400.0 MB``)."""
+    match = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]+)\s*", setting)
+    if not match or match.group(2) not in _SIZE_UNITS:
+        raise ValueError(f"not a DuckDB size: {setting!r}")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
 
 
 def as_engine(target: duckdb.DuckDBPyConnection | Engine) -> Engine:

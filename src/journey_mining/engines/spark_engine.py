@@ -25,6 +25,8 @@ from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 from sqlglot.errors import ErrorLevel
 
+from journey_mining.engines.base import SliceKey
+
 REQUIRED_CONF = {
     # timestamps are UTC wall-clock values without zone, as in the warehouse
     "spark.sql.session.timeZone": "UTC",
@@ -147,8 +149,11 @@ class SparkEngine:
 
     # --- the Engine protocol ----------------------------------------------------------------
 
-    def materialise(self, table: str, sql: str, *, temporary: bool = False) -> int:
-        # every table here is a session temp view already: ``temporary`` changes nothing
+    def materialise(
+        self, table: str, sql: str, *, temporary: bool = False, slice_key: SliceKey | None = None
+    ) -> int:
+        # every table here is a session temp view already: ``temporary`` changes nothing;
+        # Spark partitions a join across tasks itself, so ``slice_key`` is not needed either
         frame = _widened(self.spark.sql(to_spark_sql(sql)))
         return self._register(table, frame)
 

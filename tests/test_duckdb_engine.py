@@ -1,0 +1,97 @@
+"""The DuckDB engine's model building: sizes, slice ranges, and models built range by range."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from journey_mining.engines import DuckDBEngine
+from journey_mining.engines.base import SliceKey
+from journey_mining.engines.duckdb_engine import BYTES_PER_SLICED_ROW, memory_bytes
+from journey_mining.journeys import build_journeys
+from journey_mining.pipeline import load_step
+from journey_mining.warehouse import open_warehouse
+from tests.conftest import MARTS, SampleCopy
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [("3.7 GiB", int(3.7 * 2**30)), ("381.4 MiB", int(381.4 * 2**20)), ("400MB", 400 * 10**6), ("0 bytes", 0)],
+)
+def test_memory_bytes_reads_the_sizes_duckdb_shows(setting: str, expected: int) -> None:
+    assert memory_bytes(setting) == expected
+
+
+def test_memory_bytes_rejects_what_is_not_a_size() -> None:
+    with pytest.raises(ValueError, match="not a DuckDB size"):
+        memory_bytes("4 parsecs")
+
+
+def keyed_table(rows: int, nulls: int = 0) -> duckdb.DuckDBPyConnection:
+    """A table ``t(k)`` of ``rows`` keys with long runs of equal values, and ``nulls`` NULL keys."""
+    con = duckdb.connect()
+    con.execute(f"create table t as select (i // 7) * 1000 as k from range({rows}) r(i)")
+    con.execute(f"insert into t select null from range({nulls})")
+    return con
+
+
+def test_ranges_split_the_rows_disjointly_and_cover_every_row_with_null_keys() -> None:
+    con = keyed_table(10_000, nulls=5)
+    ranges = DuckDBEngine(con, rows_per_slice=2_600).slice_ranges(SliceKey("t", "k"))
+    assert len(ranges) == 4
+    matched = " + ".join(f"case when {condition} then 1 else 0 end" for condition in ranges)
+    per_row = con.execute(f"select {matched} as hits, count(*) from t group by hits").fetchall()
+    assert per_row == [(1, 10_005)], "every row, NULL keys included, falls in exactly one range"
+    sizes = [con.execute(f"select count(*) from t where {condition}").fetchall()[0][0] for condition in ranges]
+    assert all(1_500 < size < 3_500 for size in sizes), sizes
+
+
+def test_no_ranges_when_one_slice_holds_every_row() -> None:
+    con = keyed_table(1_000)
+    assert DuckDBEngine(con, rows_per_slice=1_000).slice_ranges(SliceKey("t", "k")) == []
+    assert DuckDBEngine(con, rows_per_slice=999).slice_ranges(SliceKey("t", "k")) != []
+
+
+def test_rows_per_slice_follows_the_connections_memory_limit() -> None:
+    con = keyed_table(35_000)
+    con.execute("set memory_limit = '2MB'")
+    per_slice = memory_bytes(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+    per_slice //= BYTES_PER_SLICED_ROW
+    assert 9_000 < per_slice < 11_000
+    assert len(DuckDBEngine(con).slice_ranges(SliceKey("t", "k"))) == 4
+    con.execute("set memory_limit = '1GB'")
+    assert DuckDBEngine(con).slice_ranges(SliceKey("t", "k")) == []
+
+
+def test_a_table_built_in_slices_holds_the_rows_built_at_once() -> None:
+    con = keyed_table(5_000, nulls=3)
+    engine = DuckDBEngine(con, rows_per_slice=1_000)
+    sql = "select k, k % 3 as r from t"
+    assert engine.materialise("whole", sql) == 5_003
+    assert engine.materialise("sliced", sql, slice_key=SliceKey("t", "k")) == 5_003
+    assert engine.materialise("sliced_temp", sql, temporary=True, slice_key=SliceKey("t", "k")) == 5_003
+    for table in ("sliced", "sliced_temp"):
+        differ = f"(select * from whole except all select * from {table}) union all "
+        differ += f"(select * from {table} except all select * from whole)"
+        assert con.execute(f"select count(*) from ({differ})").fetchall() == [(0,)]
+    assert con.execute("select temporary from duckdb_tables() where table_name = 'sliced_temp'").fetchall() == [
+        (True,)
+    ]
+
+
+def test_session_touchpoints_built_in_slices_equal_the_marts_built_at_once(small_sample: SampleCopy) -> None:
+    config = small_sample.config
+    load_step(config)
+    with open_warehouse(config) as con:
+        build_journeys(DuckDBEngine(con, rows_per_slice=10**12), config)
+        for mart in MARTS[:-1]:  # friction is built by its own step
+            con.execute(f"create temp table whole_{mart} as select * from {mart}")
+        sliced = DuckDBEngine(con, rows_per_slice=500)
+        rows = con.execute("select count(*) from touchpoints").fetchall()[0][0]
+        assert len(sliced.slice_ranges(SliceKey("touchpoints", "ingest_seq"))) >= rows // 500 > 3
+        build_journeys(sliced, config)
+        for mart in MARTS[:-1]:
+            differ = f"(select * from whole_{mart} except all select * from {mart}) union all "
+            differ += f"(select * from {mart} except all select * from whole_{mart})"
+            assert con.execute(f"select count(*) from ({differ})").fetchall() == [(0,)], mart
+        assert con.execute("select count(*) from session_touchpoints").fetchall()[0][0] > 2_000
