@@ -7,6 +7,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from journey_mining import funnel as funnel_module
+from journey_mining import segments
 from journey_mining.funnel import funnel, funnel_of, prepare_funnel
 from journey_mining.segments import SEGMENTS, Filter, Level
 
@@ -138,3 +140,39 @@ def test_prepared_units_refuse_segments_they_do_not_have(con: duckdb.DuckDBPyCon
         prepare_funnel(con, STEPS, segments=["device; drop table x"])
     with pytest.raises(ValueError, match="at least one step"):
         prepare_funnel(con, [])
+
+
+def with_unit_marts(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The sessions and journeys marts beside session_touchpoints (their ids only)."""
+    con.execute("create table sessions as select distinct session_id from session_touchpoints")
+    con.execute("create table journeys as select distinct journey_id from session_touchpoints")
+    return con
+
+
+@pytest.mark.parametrize("level", ["session", "journey"])
+def test_units_are_grouped_by_hashed_ids_only_when_no_two_hashes_are_equal(
+    con: duckdb.DuckDBPyConnection, level: Level, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not segments.unit_hashes_are_distinct(con, level), "no mart to check the ids on"
+    exact = funnel(con, STEPS, level=level, segment="device")
+    exact_prepared = funnel_of(con, prepare_funnel(con, STEPS, level=level, segments=("device",)), segment="device")
+    with_unit_marts(con)
+    assert segments.unit_hashes_are_distinct(con, level)
+    grouped: list[bool] = []
+    units_sql = segments.units_sql
+
+    def recording_units_sql(*args: object, hashed: bool = False, **kwargs: object) -> tuple[str, list[object]]:
+        grouped.append(hashed)
+        return units_sql(*args, hashed=hashed, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(funnel_module, "units_sql", recording_units_sql)
+    hashed = funnel(con, STEPS, level=level, segment="device")
+    hashed_prepared = funnel_of(con, prepare_funnel(con, STEPS, level=level, segments=("device",)), segment="device")
+    assert grouped == [True, True]
+    pd.testing.assert_frame_equal(hashed, exact)
+    pd.testing.assert_frame_equal(hashed_prepared, exact_prepared)
+    # ids are two or three characters long here: with this "hash" units share keys
+    monkeypatch.setattr(segments, "UNIT_HASH", "length({unit})")
+    assert not segments.unit_hashes_are_distinct(con, level)
+    pd.testing.assert_frame_equal(funnel(con, STEPS, level=level, segment="device"), exact)
+    assert grouped == [True, True, False]

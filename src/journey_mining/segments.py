@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import duckdb
+
 Level = Literal["session", "journey"]
 
 SEGMENT_SQL: dict[str, str] = {
@@ -47,14 +49,47 @@ def unit_columns(level: Level) -> tuple[str, str]:
     raise ValueError(f"level must be 'session' or 'journey', not {level!r}")
 
 
+UNIT_HASH = "hash({unit})"
+"""The 64-bit key ``units_sql(..., hashed=True)`` groups by: a SQL template of the id column."""
+
+UNIT_TABLES: dict[str, str] = {"session": "sessions", "journey": "journeys"}
+"""The mart with one row per unit of each level, built with ``session_touchpoints``."""
+
+
+def unit_hashes_are_distinct(con: duckdb.DuckDBPyConnection, level: Level) -> bool:
+    """Whether no two units of ``level`` share a ``UNIT_HASH``, so grouping by it is exact.
+
+    Checked on the level's mart (one row per unit; about 4 s for 17.8M sessions), whose ids
+    are the ones in ``session_touchpoints`` (one build makes both). False when the mart is
+    not there: callers then group by the ids themselves.
+    """
+    unit, _ = unit_columns(level)
+    table = UNIT_TABLES[level]
+    found = con.execute("select count(*) from duckdb_tables() where table_name = ?", [table]).fetchall()
+    if not found[0][0]:
+        return False
+    key = UNIT_HASH.format(unit=unit)
+    shared = con.execute(f"select count(*) from (select {key} from {table} group by 1 having count(*) > 1)")
+    return shared.fetchall()[0][0] == 0
+
+
 def units_sql(
-    level: Level, flt: Filter, segment: str | None, columns: Sequence[str] = (), joins: str = ""
+    level: Level,
+    flt: Filter,
+    segment: str | None,
+    columns: Sequence[str] = (),
+    joins: str = "",
+    *,
+    hashed: bool = False,
 ) -> tuple[str, list[object]]:
     """SQL selecting (unit_id, segment) of the units passing ``flt``, and its parameters.
 
     ``columns``: more aggregates (``expr as name``, without parameters) to compute in the
     same pass over ``session_touchpoints``, so a caller need not scan it again. ``joins``:
     joins (without parameters) adding per-row columns those aggregates read.
+    ``hashed``: group by ``UNIT_HASH`` of the id (``unit_id`` is then that hash), not by the
+    35-character id: a 20-step funnel's group-by over 100M events took 43 s instead of 63 s.
+    Exact only where ``unit_hashes_are_distinct``.
     """
     unit, pos = unit_columns(level)
     seg_expr = SEGMENT_SQL[segment].format(pos=pos) if segment else "'all'"
@@ -73,9 +108,10 @@ def units_sql(
         having.append(f"{SEGMENT_SQL[flt.segment].format(pos=pos)} = ?")
         params.append(flt.segment_value)
     extra = "".join(f", {column}" for column in columns)
+    key = UNIT_HASH.format(unit=unit) if hashed else unit
     sql = (
-        f"select {unit} as unit_id, {seg_expr} as segment{extra}"
-        f" from session_touchpoints{joins} group by {unit}"
+        f"select {key} as unit_id, {seg_expr} as segment{extra}"
+        f" from session_touchpoints{joins} group by {key}"
         + (f" having {' and '.join(having)}" if having else "")
     )
     return sql, params
