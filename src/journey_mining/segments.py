@@ -13,6 +13,8 @@ from typing import Literal
 
 import duckdb
 
+from journey_mining.warehouse import table_exists
+
 Level = Literal["session", "journey"]
 
 SEGMENT_SQL: dict[str, str] = {
@@ -65,8 +67,7 @@ def unit_hashes_are_distinct(con: duckdb.DuckDBPyConnection, level: Level) -> bo
     """
     unit, _ = unit_columns(level)
     table = UNIT_TABLES[level]
-    found = con.execute("select count(*) from duckdb_tables() where table_name = ?", [table]).fetchall()
-    if not found[0][0]:
+    if not table_exists(con, table):
         return False
     key = UNIT_HASH.format(unit=unit)
     shared = con.execute(f"select count(*) from (select {key} from {table} group by 1 having count(*) > 1)")

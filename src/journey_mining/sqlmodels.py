@@ -16,8 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from journey_mining.engines import Engine, as_engine
-from journey_mining.engines.base import SliceKey
+from journey_mining.engines import Engine, SliceKey, as_engine
 
 LAYERS = ("staging", "intermediate", "marts")
 

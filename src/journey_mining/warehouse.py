@@ -67,3 +67,12 @@ def open_warehouse(config: Config, *, read_only: bool = False) -> Iterator[duckd
         yield con
     finally:
         con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the warehouse has a table ``name`` (in ``main``: an optional mart, say)."""
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_name = ? and table_schema = 'main'",
+        [name],
+    ).fetchone()
+    return bool(row and row[0])

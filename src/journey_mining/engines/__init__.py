@@ -8,9 +8,9 @@ imported only when used.
 
 from __future__ import annotations
 
-from journey_mining.engines.base import Engine, rows, scalar
+from journey_mining.engines.base import Engine, SliceKey, rows, scalar
 from journey_mining.engines.duckdb_engine import DuckDBEngine, as_engine
 
 ENGINES = ("duckdb", "spark")
 
-__all__ = ["ENGINES", "DuckDBEngine", "Engine", "as_engine", "rows", "scalar"]
+__all__ = ["ENGINES", "DuckDBEngine", "Engine", "SliceKey", "as_engine", "rows", "scalar"]

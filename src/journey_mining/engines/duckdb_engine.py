@@ -78,7 +78,8 @@ class DuckDBEngine:
         """Conditions on ``key.column`` that split its rows into disjoint, covering ranges of
         about ``rows_per_slice`` rows each (none when one range would hold them all).
 
-        The bounds are approximate quantiles of the key's table (one streaming pass); the
+        The key is an integer column (bounds are written as integer literals). The bounds
+        are approximate quantiles of the key's table (one streaming pass); the
         ranges cover every value whatever the bounds are, NULL included, so the table built
         range by range holds exactly the rows built at once.
         """

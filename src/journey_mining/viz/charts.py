@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from journey_mining.viz import style
+from journey_mining.warehouse import table_exists
 
 MULTI_CHANNEL_COLOR = "#6C5B7B"
 MIN_RATED_JOURNEYS = 10
@@ -29,14 +30,6 @@ def _empty(title: str, message: str, height: int = 260) -> go.Figure:
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_name = ? and table_schema = 'main'",
-        [name],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def funnel_figure(frame: pd.DataFrame, *, unit_name: str = "sessions", title: str | None = None) -> go.Figure:
