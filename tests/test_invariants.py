@@ -103,6 +103,16 @@ def test_transition_tables_balance(log: list[dict], session: dict) -> None:
         assert mismatches == []
         assert scalar(con, "select sum(occurrences) from touchpoint_stats") == steps
         assert scalar(con, "select sum(exits) from touchpoint_stats") == sessions
+        # touchpoint_stats, counted on the sessionized steps, is what its columns mean on the mart
+        meaning = """select touchpoint, count(*), count(distinct session_id), count(distinct customer_key),
+                count(*) filter (where step = 1), count(*) filter (where next_touchpoint is null),
+                cast(count(*) filter (where next_touchpoint is null) as double) / count(*)
+            from session_touchpoints group by touchpoint"""
+        stored = "select touchpoint, occurrences, sessions, customers, entries, exits, exit_rate from touchpoint_stats"
+        differences = con.execute(
+            f"({meaning} except all {stored}) union all ({stored} except all {meaning})"
+        ).fetchall()
+        assert differences == []
         # steps are numbered 1..n in every session and sessions never overlap within a customer
         assert (
             scalar(
