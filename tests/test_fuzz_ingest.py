@@ -56,16 +56,19 @@ def load_one(
     (or the LoadError it raised). ``example``: count it as a fuzz example."""
     if example:
         count("fuzz examples")
-    folder = Path(tempfile.mkdtemp(prefix="jm-fuzz-"))
     name = f"input{suffix or spec.suffix}"
-    path = folder / name
-    path.write_bytes(data)
-    config = make_config(folder, sources=[source_config(spec, "src", name)])
     con = connect(":memory:")
-    try:
-        return con, path, load_sources(con, config)
-    except LoadError as err:
-        return con, path, err
+    # the file is read during the load only; its folder goes with it (thousands of examples
+    # a run would otherwise leave thousands of folders in the temp directory)
+    with tempfile.TemporaryDirectory(prefix="jm-fuzz-") as scratch:
+        folder = Path(scratch)
+        path = folder / name
+        path.write_bytes(data)
+        config = make_config(folder, sources=[source_config(spec, "src", name)])
+        try:
+            return con, path, load_sources(con, config)
+        except LoadError as err:
+            return con, path, err
 
 
 def assert_reconciles(
