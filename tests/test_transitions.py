@@ -7,8 +7,11 @@ from typing import Any
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from journey_mining.journeys import build_journeys
+from journey_mining.sqlmodels import discover
 from tests.conftest import insert_touchpoints, make_config
 
 T0 = datetime(2026, 7, 1, 10)
@@ -141,3 +144,107 @@ def test_session_touchpoints_mart(warehouse, tmp_path) -> None:
         "select distinct session_id, journey_id, customer_key from session_touchpoints"
     ).fetchall()
     assert len(ids) == 1
+
+
+# --- the transition models' counts and quantiles, against a plain sort ---------------------------
+
+# the model finds each quantile's bucket of seconds from a histogram: values on both sides
+# of every bucket edge (0.1 s below 1000 s, 10 s below 100000 s, 1000 s above), and ties
+seconds_values = st.one_of(
+    st.sampled_from(
+        [
+            0.0,
+            0.1,
+            0.099999,
+            999.9,
+            999.999999,
+            1000.0,
+            1000.000001,
+            99999.999999,
+            100000.0,
+            100000.000001,
+            2_591_999.5,
+            2_592_000.0,
+        ]
+    ),
+    st.floats(min_value=0, max_value=3e6, allow_nan=False).map(lambda x: round(x, 6)),
+    st.integers(min_value=0, max_value=3).map(float),
+)
+# (from, to, customer, seconds, in_session); a timed move is always a journey move
+moves_lists = st.lists(
+    st.tuples(
+        st.sampled_from(["web:a", "web:b"]),
+        st.sampled_from(["web:b", "chat:c"]),
+        st.integers(min_value=1, max_value=4),
+        st.one_of(st.none(), seconds_values),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=120,
+)
+
+
+def plain_quantile(values: list[float], p: float) -> float | None:
+    """Linear interpolation between the closest ranks (quantile_cont, numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def expected_transitions(moves: list[tuple[str, str, int, float | None, bool]]) -> dict[tuple, tuple]:
+    expected: dict[tuple, tuple] = {}
+    for unit in ("session", "journey"):
+        for edge in sorted({(m[0], m[1]) for m in moves}):
+            unit_moves = [m for m in moves if (m[0], m[1]) == edge and (unit == "journey" or m[4])]
+            if not unit_moves:
+                continue
+            timed = [m[3] for m in unit_moves if m[3] is not None]
+            expected[(unit, *edge)] = (
+                len(unit_moves),
+                len({m[2] for m in unit_moves}),
+                plain_quantile(timed, 0.5),
+                plain_quantile(timed, 0.9),
+            )
+    return expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(moves=moves_lists)
+def test_transition_quantiles_are_exact(moves: list[tuple[str, str, int, float | None, bool]]) -> None:
+    """Counts, customers, medians and p90s equal a sort of each edge's moves."""
+    models = {m.name: m for m in discover(("intermediate",))}
+    con = duckdb.connect()
+    con.execute(
+        "create table int_transition_moves__listed (from_touchpoint varchar, to_touchpoint varchar, "
+        "customer_number bigint, seconds double, in_session boolean, in_journey boolean)"
+    )
+    con.executemany(
+        "insert into int_transition_moves__listed values (?, ?, ?, ?, ?, ?)",
+        [
+            [f, t, c, s, in_session, in_session or s is not None or c % 2 == 0]
+            for f, t, c, s, in_session in moves
+        ],
+    )
+    con.execute(
+        f"create table int_transition_edges__counted as {models['int_transition_edges__counted'].sql}"
+    )
+    rows = con.execute(
+        "select unit, from_touchpoint, to_touchpoint, transitions, customers, median_seconds, p90_seconds "
+        f"from ({models['int_transitions__aggregated'].sql})"
+    ).fetchall()
+    journey_moves = [m for m in moves if m[4] or m[3] is not None or m[2] % 2 == 0]
+    expected = {key: value for key, value in expected_transitions(moves).items() if key[0] == "session"} | {
+        key: value for key, value in expected_transitions(journey_moves).items() if key[0] == "journey"
+    }
+    got = {(unit, f, t): (n, customers, median, p90) for unit, f, t, n, customers, median, p90 in rows}
+    assert got.keys() == expected.keys()
+    for key, (n, customers, median, p90) in expected.items():
+        assert got[key][:2] == (n, customers), key
+        for found, want in zip(got[key][2:], (median, p90), strict=True):
+            assert (found is None) == (want is None), key
+            if want is not None:
+                assert found == pytest.approx(want, rel=0, abs=1e-7), key

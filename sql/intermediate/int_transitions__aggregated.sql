@@ -1,64 +1,79 @@
 -- grain: one row per unit ('session' or 'journey') and (from_touchpoint, to_touchpoint) pair
 --   of consecutive steps inside that unit: moves, distinct customers, median and p90 seconds
 -- time column: none (aggregated over all units)
--- parameters: none (collapse_repeats is applied to the moves)
--- both units in one pass over the moves. Customers are counted by customer_number (one to one
---   with customer_key). All of it spills under the memory limit: no quantile_cont and no
---   count(distinct), which hold their data in memory (out of memory at 100M events, 4 GB)
-with edge_customers as (
+-- parameters: none
+-- quantiles are exact (quantile_cont's linear interpolation) without quantile_cont, which
+--   holds every value in memory, and without sorting every timed move: a histogram of each
+--   edge's moves over buckets of seconds (monotone: a later bucket never holds a shorter
+--   move) says which bucket holds each wanted position; only those buckets' moves are ranked
+with bucketed as (
     select
         from_touchpoint,
         to_touchpoint,
-        bool_or(in_session) as in_session,
-        bool_or(in_journey) as in_journey,
-        count(*) filter (where in_session) as session_moves,
-        count(*) filter (where in_journey) as journey_moves,
-        count(seconds) filter (where in_session) as session_timed,
-        count(seconds) filter (where in_journey) as journey_timed
-    from int_transition_moves__listed
-    group by from_touchpoint, to_touchpoint, customer_number
-),
-
--- quantile p lies between the 0-based positions floor and ceil of (timed - 1) * p in the
---   edge's sorted timed moves; computed once per edge, as integers
-edges as (
-    select
-        from_touchpoint,
-        to_touchpoint,
-        cast(sum(session_moves) as bigint) as session_total,
-        cast(sum(journey_moves) as bigint) as journey_total,
-        count(*) filter (where in_session) as session_customers,
-        count(*) filter (where in_journey) as journey_customers,
-        cast(sum(session_timed) as bigint) - 1 as session_last,
-        cast(sum(journey_timed) as bigint) - 1 as journey_last
-    from edge_customers
-    group by from_touchpoint, to_touchpoint
-),
-
-positions as (
-    select
-        *,
-        cast(floor(session_last * 0.5) as bigint) as s50, cast(ceil(session_last * 0.5) as bigint) as s50_up,
-        cast(floor(session_last * 0.9) as bigint) as s90, cast(ceil(session_last * 0.9) as bigint) as s90_up,
-        cast(floor(journey_last * 0.5) as bigint) as j50, cast(ceil(journey_last * 0.5) as bigint) as j50_up,
-        cast(floor(journey_last * 0.9) as bigint) as j90, cast(ceil(journey_last * 0.9) as bigint) as j90_up
-    from edges
-),
-
--- every timed move is a journey move (session moves and the moves between a journey's
---   sessions); numbered within the edge's journey moves and within its session moves
-ranked as (
-    select
-        from_touchpoint,
-        to_touchpoint,
+        in_session,
         seconds,
-        case when in_session then
-            row_number() over (partition by from_touchpoint, to_touchpoint, in_session order by seconds) - 1
-        end as session_position,
-        row_number() over (partition by from_touchpoint, to_touchpoint order by seconds) - 1
-            as journey_position
+        case
+            when seconds < 1000 then cast(floor(seconds * 10) as bigint)
+            when seconds < 100000 then 10000 + cast(floor(seconds / 10) as bigint)
+            else 20000 + cast(floor(seconds / 1000) as bigint)
+        end as bucket
     from int_transition_moves__listed
     where seconds is not null
+),
+
+histogram as (
+    select
+        from_touchpoint,
+        to_touchpoint,
+        bucket,
+        count(*) as journey_moves,
+        count(*) filter (where in_session) as session_moves
+    from bucketed
+    group by from_touchpoint, to_touchpoint, bucket
+),
+
+-- each bucket's moves hold positions [.._before, .._before + .._moves) of the edge
+cumulated as (
+    select
+        *,
+        cast((sum(journey_moves) over edge_order) - journey_moves as bigint) as journey_before,
+        cast((sum(session_moves) over edge_order) - session_moves as bigint) as session_before
+    from histogram
+    window edge_order as (partition by from_touchpoint, to_touchpoint order by bucket)
+),
+
+-- distinct: a bucket can hold several wanted positions (and an aggregate keeps the planner
+--   from joining every move to the positions before filtering)
+wanted as (
+    select distinct c.from_touchpoint, c.to_touchpoint, c.bucket, c.journey_before, c.session_before
+    from cumulated as c
+    inner join int_transition_edges__counted as p on p.from_touchpoint = c.from_touchpoint and p.to_touchpoint = c.to_touchpoint
+    where p.s50 between c.session_before and c.session_before + c.session_moves - 1
+        or p.s50_up between c.session_before and c.session_before + c.session_moves - 1
+        or p.s90 between c.session_before and c.session_before + c.session_moves - 1
+        or p.s90_up between c.session_before and c.session_before + c.session_moves - 1
+        or p.j50 between c.journey_before and c.journey_before + c.journey_moves - 1
+        or p.j50_up between c.journey_before and c.journey_before + c.journey_moves - 1
+        or p.j90 between c.journey_before and c.journey_before + c.journey_moves - 1
+        or p.j90_up between c.journey_before and c.journey_before + c.journey_moves - 1
+),
+
+ranked as (
+    select
+        b.from_touchpoint,
+        b.to_touchpoint,
+        b.seconds,
+        case when b.in_session then
+            w.session_before - 1
+            + row_number() over (partition by b.from_touchpoint, b.to_touchpoint, b.bucket, b.in_session
+                order by b.seconds)
+        end as session_position,
+        w.journey_before - 1
+            + row_number() over (partition by b.from_touchpoint, b.to_touchpoint, b.bucket order by b.seconds)
+            as journey_position
+    from bucketed as b
+    inner join wanted as w
+        on w.from_touchpoint = b.from_touchpoint and w.to_touchpoint = b.to_touchpoint and w.bucket = b.bucket
 ),
 
 picked as (
@@ -74,7 +89,7 @@ picked as (
         max(case when r.journey_position = p.j90 then r.seconds end) as j90_seconds,
         max(case when r.journey_position = p.j90_up then r.seconds end) as j90_up_seconds
     from ranked as r
-    inner join positions as p on p.from_touchpoint = r.from_touchpoint and p.to_touchpoint = r.to_touchpoint
+    inner join int_transition_edges__counted as p on p.from_touchpoint = r.from_touchpoint and p.to_touchpoint = r.to_touchpoint
     where r.session_position in (p.s50, p.s50_up, p.s90, p.s90_up)
         or r.journey_position in (p.j50, p.j50_up, p.j90, p.j90_up)
     group by p.from_touchpoint, p.to_touchpoint
@@ -88,13 +103,13 @@ final as (
             as median_seconds,
         round(q.s90_seconds + (q.s90_up_seconds - q.s90_seconds) * (p.session_last * 0.9 - p.s90), 7)
             as p90_seconds
-    from positions as p left join picked as q using (from_touchpoint, to_touchpoint)
+    from int_transition_edges__counted as p left join picked as q using (from_touchpoint, to_touchpoint)
     where p.session_total > 0
     union all
     select 'journey', p.from_touchpoint, p.to_touchpoint, p.journey_total, p.journey_customers,
         round(q.j50_seconds + (q.j50_up_seconds - q.j50_seconds) * (p.journey_last * 0.5 - p.j50), 7),
         round(q.j90_seconds + (q.j90_up_seconds - q.j90_seconds) * (p.journey_last * 0.9 - p.j90), 7)
-    from positions as p left join picked as q using (from_touchpoint, to_touchpoint)
+    from int_transition_edges__counted as p left join picked as q using (from_touchpoint, to_touchpoint)
     where p.journey_total > 0
 )
 
