@@ -113,6 +113,15 @@ def test_transition_tables_balance(log: list[dict], session: dict) -> None:
             f"({meaning} except all {stored}) union all ({stored} except all {meaning})"
         ).fetchall()
         assert differences == []
+        # every step carries its session's ids (formed in two models), and every session has steps
+        ids = "select distinct session_id, journey_id, customer_key from {}"
+        assert (
+            con.execute(
+                f"({ids.format('session_touchpoints')} except {ids.format('sessions')}) "
+                f"union all ({ids.format('sessions')} except {ids.format('session_touchpoints')})"
+            ).fetchall()
+            == []
+        )
         # steps are numbered 1..n in every session and sessions never overlap within a customer
         assert (
             scalar(
