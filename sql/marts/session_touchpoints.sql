@@ -29,10 +29,8 @@ steps as (
     select
         t.*,
         s.customer_key,
-        -- int_sessions__journeyed's ids, formed per step: its id strings would make the
-        --   sessions' hash table, built once per range, about twice as big
-        s.customer_key || '-s' || cast(s.session_number as varchar) as session_id,
-        s.customer_key || '-j' || cast(s.journey_number as varchar) as journey_id,
+        s.session_id,
+        s.journey_id,
         s.session_number,
         s.journey_number,
         t.customer_seq - s.first_seq + 1 as step,
