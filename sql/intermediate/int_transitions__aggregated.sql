@@ -58,6 +58,8 @@ wanted as (
         or p.j90_up between c.journey_before and c.journey_before + c.journey_moves - 1
 ),
 
+-- every timed move is a journey move (session moves and the moves between a journey's
+--   sessions): numbered within the edge's journey moves and within its session moves
 ranked as (
     select
         b.from_touchpoint,
