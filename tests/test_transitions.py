@@ -195,11 +195,18 @@ def plain_quantile(values: list[float], p: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def in_journey(move: tuple[str, str, int, float | None, bool]) -> bool:
+    """The generated moves' journey flag: a session move or a timed move always is one; the
+    others (a session's '(start)' or '(exit)') are for customers with even numbers."""
+    _, _, customer, seconds, in_session = move
+    return in_session or seconds is not None or customer % 2 == 0
+
+
 def expected_transitions(moves: list[tuple[str, str, int, float | None, bool]]) -> dict[tuple, tuple]:
     expected: dict[tuple, tuple] = {}
-    for unit in ("session", "journey"):
+    for unit, member in (("session", lambda m: m[4]), ("journey", in_journey)):
         for edge in sorted({(m[0], m[1]) for m in moves}):
-            unit_moves = [m for m in moves if (m[0], m[1]) == edge and (unit == "journey" or m[4])]
+            unit_moves = [m for m in moves if (m[0], m[1]) == edge and member(m)]
             if not unit_moves:
                 continue
             timed = [m[3] for m in unit_moves if m[3] is not None]
@@ -224,10 +231,7 @@ def test_transition_quantiles_are_exact(moves: list[tuple[str, str, int, float |
     )
     con.executemany(
         "insert into int_transition_moves__listed values (?, ?, ?, ?, ?, ?)",
-        [
-            [f, t, c, s, in_session, in_session or s is not None or c % 2 == 0]
-            for f, t, c, s, in_session in moves
-        ],
+        [[*move, in_journey(move)] for move in moves],
     )
     con.execute(
         f"create table int_transition_edges__counted as {models['int_transition_edges__counted'].sql}"
@@ -236,10 +240,7 @@ def test_transition_quantiles_are_exact(moves: list[tuple[str, str, int, float |
         "select unit, from_touchpoint, to_touchpoint, transitions, customers, median_seconds, p90_seconds "
         f"from ({models['int_transitions__aggregated'].sql})"
     ).fetchall()
-    journey_moves = [m for m in moves if m[4] or m[3] is not None or m[2] % 2 == 0]
-    expected = {key: value for key, value in expected_transitions(moves).items() if key[0] == "session"} | {
-        key: value for key, value in expected_transitions(journey_moves).items() if key[0] == "journey"
-    }
+    expected = expected_transitions(moves)
     got = {(unit, f, t): (n, customers, median, p90) for unit, f, t, n, customers, median, p90 in rows}
     assert got.keys() == expected.keys()
     for key, (n, customers, median, p90) in expected.items():
