@@ -600,6 +600,8 @@ def test_duplicate_rows_load_once(tmp_path: Path, open_connections: list) -> Non
     (tmp_path / "events_2.jsonl").write_text(ndjson([PRODUCT, ADD_TO_CART]), encoding="utf-8")
     load_sources(con, ga4_config(tmp_path))
     assert file_counts(con) == [(5, 2, 3, 0), (2, 1, 1, 0)]
+    # a GA4 key includes the event's time: every stored key has its day
+    assert con.execute("select count(*) from loaded_record_keys where key_day is null").fetchall() == [(0,)]
     assert [t["touchpoint"] for t in touchpoints(con)] == ["web:page_view", "web:product", "web:add_to_cart"]
 
 

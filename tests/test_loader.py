@@ -335,6 +335,71 @@ def test_stored_keys_are_found_through_the_key_index(tmp_path: Path) -> None:
     assert rows(con, "select count(*) from loaded_record_keys") == [(4,)]
 
 
+def test_keys_made_from_content_are_looked_up_by_their_day(tmp_path: Path) -> None:
+    """An event without an id is keyed by its content, time included: its key fixes its
+    day, and a file is checked against the stored keys of its own days (plus those of no
+    known day). Rows keyed by an id have no day and are checked against every key."""
+    config = events_config(tmp_path, path="events_*.csv")
+    _id_events(
+        tmp_path,
+        "events_1.csv",
+        [",v1,2026-11-02 23:59:59Z,a", ",v1,2026-11-03 00:00:00Z,b", ",v2,2026-11-04 10:00:00Z,c"],
+    )
+    con, _ = load(config)
+    assert rows(con, "select key_day::varchar, count(*) from loaded_record_keys group by 1 order by 1") == [
+        ("2026-11-02", 1),
+        ("2026-11-03", 1),
+        ("2026-11-04", 1),
+    ]
+    # a later export repeats two of those days and adds one: only the new event loads
+    _id_events(
+        tmp_path,
+        "events_2.csv",
+        [",v1,2026-11-03 00:00:00Z,b", ",v2,2026-11-04 10:00:00Z,c", ",v2,2026-11-05 08:00:00Z,d"],
+    )
+    load_sources(con, config)
+    # a key index from before key_day: its keys get no day, and are still found
+    con.execute("alter table loaded_record_keys drop column key_day")
+    _id_events(
+        tmp_path,
+        "events_3.csv",
+        [",v1,2026-11-02 23:59:59Z,a", ",v2,2026-11-05 08:00:00Z,d", ",v3,2026-11-05 09:00:00Z,e"],
+    )
+    load_sources(con, config)
+    # the source's export gains event ids: a file with id-keyed rows is checked against
+    # every stored key; its content-keyed row (no id) is a duplicate of e
+    with_ids = make_config(
+        tmp_path,
+        sources=[
+            {
+                "name": "site",
+                "kind": "events",
+                "path": "events_*.csv",
+                "columns": {**EVENTS_MAPPING, "event_id": "id"},
+            }
+        ],
+    )
+    _id_events(tmp_path, "events_4.csv", ["e9,v4,2026-11-06 10:00:00Z,f", ",v3,2026-11-05 09:00:00Z,e"])
+    load_sources(con, with_ids)
+    _id_events(tmp_path, "events_5.csv", ["e9,v4,2026-11-06 10:00:00Z,f"])
+    load_sources(con, with_ids)
+    assert rows(con, "select event_name, count(*) from touchpoints group by 1 order by 1") == [
+        ("a", 1),
+        ("b", 1),
+        ("c", 1),
+        ("d", 1),
+        ("e", 1),
+        ("f", 1),
+    ]
+    assert rows(
+        con, "select rows_read, rows_loaded, rows_duplicate, rows_rejected from loaded_files order by file_id"
+    ) == [(3, 3, 0, 0), (3, 1, 2, 0), (3, 1, 2, 0), (2, 1, 1, 0), (1, 0, 1, 0)]
+    assert rows(con, "select key_day::varchar, count(*) from loaded_record_keys group by 1 order by 1") == [
+        ("2026-11-05", 1),
+        (None, 5),
+    ]
+
+
 # --- quick check: (path, size, mtime) before the checksum -----------------------------------
 
 OLD_LOADED_FILES = """create table loaded_files (

@@ -81,7 +81,9 @@ checked as (
             'id:' || nullif(trim(event_id), ''),
             concat_ws('|', anonymous_key, user_id_hash, email_hash, phone_hash,
                       cast(ts_utc as varchar), activity, page, channel_name)
-        )) as native_key
+        )) as native_key,
+        -- a key made from the record's content includes its time, so the key fixes the day
+        case when nullif(trim(event_id), '') is null then cast(ts_utc as date) end as key_day
     from parsed
 ),
 
@@ -93,6 +95,7 @@ final as (
         raw,
         native_key as event_id,
         native_key as record_key,
+        key_day,
         cast(null as timestamp) as record_version,
         anonymous_key as anonymous_id,
         user_id_hash,

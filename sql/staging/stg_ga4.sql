@@ -187,6 +187,7 @@ final as (
         ) end as raw,
         native_key as event_id,
         native_key as record_key,
+        cast(ts_utc as date) as key_day,  -- the key includes the time: it fixes the day
         cast(null as timestamp) as record_version,
         pseudo_id as anonymous_id,
         user_id_hash,

@@ -12,9 +12,14 @@ at the path, size and mtime recorded when it was loaded is skipped without being
 in proportion to the new files. Anything else is checksummed: a renamed or copied file with
 known content is still skipped, a file rewritten in place (new mtime) is loaded.
 
-Stored records are found through ``loaded_record_keys`` (source, hash of record_key), a
-narrow table the loader keeps beside ``touchpoints``: new data costs a scan of 8-byte
-hashes, and ``touchpoints`` is read only for keys whose hash is already there.
+Stored records are found through ``loaded_record_keys`` (source, hash of record_key,
+key_day), a narrow table the loader keeps beside ``touchpoints``: ``touchpoints`` is read
+only for keys whose hash is already there. Where the key is made from the record's content,
+time included (events without an id, GA4), the key fixes the record's UTC day (key_day), and
+only the stored keys of the new rows' days are read: a new day's file costs in proportion
+to the days it covers, not the history. A file with any row keyed by a native id (contact,
+conversation or event id, which says nothing about the day) is checked against every stored
+key hash of its source.
 """
 
 from __future__ import annotations
@@ -389,8 +394,9 @@ def _commit_touchpoints(
     keys whose hash is in ``loaded_record_keys`` are looked up in ``touchpoints``.
     """
     _ensure_record_key_index(con)
+    dated = _staged_has_key_day(con)
     _rank_repeated_keys(con)
-    _find_stored(con, source)
+    _find_stored(con, source, _key_day_range(con) if dated else None)
     # rows that are not loaded: older versions within the file, and records already stored
     # that this file does not replace with a strictly newer version
     con.execute(
@@ -416,29 +422,60 @@ def _commit_touchpoints(
         con,
         f"""insert into touchpoints ({columns})
             select {columns} from (
-                select b.* exclude (source_row, sub_seq, reject_reason, raw),
+                select b.* exclude (source_row, sub_seq, reject_reason, raw{", key_day" if dated else ""}),
                        ? as source, ? as file_id, b.source_row,
                        ? * {SEQ_FILE_SHIFT} + b.source_row * {SEQ_ROW_SHIFT} + b.sub_seq as ingest_seq
                 {kept}
             )""",
         [source.name, file_id, file_id],
     )
-    _index_new_keys(con, source)
+    _index_new_keys(con, source, dated)
     valid = _count(con, "select count(distinct source_row) from _staged where reject_reason is null")
     loaded = _count(con, f"select count(distinct b.source_row) {kept}") if dropped else valid
     return loaded, valid - loaded, written
 
 
-def _index_new_keys(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> None:
-    """New keys join ``loaded_record_keys`` (a key seen before, stored or a collision, is in it)."""
+def _index_new_keys(con: duckdb.DuckDBPyConnection, source: SourceConfig, dated: bool) -> None:
+    """New keys join ``loaded_record_keys`` (a key seen before, stored or a collision, is in it).
+
+    They are written in key_day order, so each row group holds few days and a look-up for
+    other days skips it on its min/max.
+    """
     # without repeated keys (no winners were ranked) every hash is distinct already
     distinct = "distinct" if _count(con, "select count(*) from _winners") else ""
+    day = "s.key_day" if dated else "cast(null as date)"
     con.execute(
-        f"""insert into loaded_record_keys
-            select {distinct} ?, hash(record_key) from _staged s anti join _seen using (record_key)
-            where s.reject_reason is null""",
+        f"""insert into loaded_record_keys (source, key_hash, key_day)
+            select {distinct} ?, hash(record_key), {day} as key_day
+            from _staged s anti join _seen using (record_key)
+            where s.reject_reason is null
+            order by key_day""",
         [source.name],
     )
+
+
+def _staged_has_key_day(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the staging model gives key_day: only those whose keys are made from the
+    record's content (and time) do."""
+    return bool(
+        _count(
+            con,
+            "select count(*) from duckdb_columns() where database_name = 'temp' and table_name = '_staged' "
+            "and column_name = 'key_day'",
+        )
+    )
+
+
+def _key_day_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+    """First and last key_day of the file's valid rows; None when any has none (a row keyed
+    by a native id, or no valid row at all): then every stored key must be looked at."""
+    row = con.execute(
+        """select min(key_day), max(key_day), count(*) filter (where key_day is null), count(*)
+           from _staged where reject_reason is null"""
+    ).fetchone()
+    if row is None or row[2] or not row[3]:
+        return None
+    return row[0], row[1]
 
 
 RECORD_KEY_HASH_PROBE = "select [{}]".format(
@@ -468,14 +505,29 @@ def _ensure_record_key_index(con: duckdb.DuckDBPyConnection) -> None:
     if exists == 2:
         stored = con.execute("select probe from loaded_record_keys_hash").fetchone()
         if stored is not None and probe is not None and list(stored[0]) == list(probe[0]):
+            _add_key_day(con)
             return
+    # the day of a stored key is not known from touchpoints: NULL, looked at by every file
     con.execute(
         """create or replace table loaded_record_keys as
-           select distinct source, hash(record_key) as key_hash from touchpoints"""
+           select distinct source, hash(record_key) as key_hash, cast(null as date) as key_day
+           from touchpoints"""
     )
     con.execute(
         f"create or replace table loaded_record_keys_hash as select ({RECORD_KEY_HASH_PROBE}) as probe"
     )
+
+
+def _add_key_day(con: duckdb.DuckDBPyConnection) -> None:
+    """A key index from before key_day gets the column, NULL (no day known) for its keys."""
+    present = _count(
+        con,
+        "select count(*) from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'main' "
+        "and table_name = 'loaded_record_keys' and column_name = 'key_day'",
+    )
+    if not present:
+        con.execute("alter table loaded_record_keys add column key_day date")
 
 
 def _rank_repeated_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -500,14 +552,27 @@ def _rank_repeated_keys(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _find_stored(con: duckdb.DuckDBPyConnection, source: SourceConfig) -> None:
-    """``_stored`` (key, newest stored version) and ``_replace`` (keys this file updates)."""
+def _find_stored(
+    con: duckdb.DuckDBPyConnection, source: SourceConfig, days: tuple[date, date] | None
+) -> None:
+    """``_stored`` (key, newest stored version) and ``_replace`` (keys this file updates).
+
+    With ``days`` (every row's key fixes its day), only stored keys of those days are read,
+    and those of no known day (indexed before key_day existed): a key stored with another
+    day is another key. The days are written into the query as constants, so the scan skips
+    row groups on their min/max.
+    """
+    candidates = "select key_hash from loaded_record_keys where source = $source"
+    if days is not None:
+        first, last = (f"date '{day.isoformat()}'" for day in days)
+        candidates = f"""{candidates} and key_day between {first} and {last}
+            union all
+            select key_hash from loaded_record_keys where source = $source and key_day is null"""
     con.execute(
-        """create or replace temp table _seen as
-           select distinct record_key from _staged
-           where reject_reason is null and hash(record_key) in (
-               select key_hash from loaded_record_keys where source = ?)""",
-        [source.name],
+        f"""create or replace temp table _seen as
+            select distinct record_key from _staged
+            where reject_reason is null and hash(record_key) in ({candidates})""",
+        {"source": source.name},
     )
     if _count(con, "select count(*) from _seen"):
         con.execute(
