@@ -444,12 +444,13 @@ def _index_new_keys(con: duckdb.DuckDBPyConnection, source: SourceConfig, dated:
     # without repeated keys (no winners were ranked) every hash is distinct already
     distinct = "distinct" if _count(con, "select count(*) from _winners") else ""
     day = "s.key_day" if dated else "cast(null as date)"
+    order = "order by key_day" if dated else ""  # nothing to order when no key has a day
     con.execute(
         f"""insert into loaded_record_keys (source, key_hash, key_day)
             select {distinct} ?, hash(record_key), {day} as key_day
             from _staged s anti join _seen using (record_key)
             where s.reject_reason is null
-            order by key_day""",
+            {order}""",
         [source.name],
     )
 
