@@ -17,6 +17,7 @@ from journey_mining.warehouse import connect
 from tests.conftest import TEST_HASH_KEY, make_config
 
 EVENTS_MAPPING = {"anonymous_id": "visitor", "ts": "time", "event_name": "event", "email": "mail"}
+ID_EVENTS_MAPPING = {**EVENTS_MAPPING, "event_id": "id"}
 
 
 def events_config(tmp_path: Path, path: str = "events*.csv", **extra: object):
@@ -79,16 +80,13 @@ def test_reloading_a_file_adds_nothing(tmp_path: Path) -> None:
 
 
 def test_overlapping_files_and_duplicate_ids_load_once(tmp_path: Path) -> None:
-    mapping = {**EVENTS_MAPPING, "event_id": "id"}
     (tmp_path / "events_1.csv").write_text(
         "id,visitor,time,event\ne1,v1,2026-11-02 10:00:00Z,page_view\ne1,v1,2026-11-02 10:00:00Z,page_view\n"
     )
     (tmp_path / "events_2.csv").write_text(
         "id,visitor,time,event\ne1,v1,2026-11-02 10:00:00Z,page_view\ne2,v1,2026-11-02 10:01:00Z,purchase\n"
     )
-    config = make_config(
-        tmp_path, sources=[{"name": "site", "kind": "events", "path": "events_*.csv", "columns": mapping}]
-    )
+    config = events_config(tmp_path, path="events_*.csv", columns=ID_EVENTS_MAPPING)
     con, _ = load(config)
     assert rows(con, "select touchpoint from touchpoints order by ts") == [
         ("web:page_view",),
@@ -303,10 +301,7 @@ def _id_events(tmp_path: Path, name: str, lines: list[str]) -> None:
 
 def test_stored_keys_are_found_through_the_key_index(tmp_path: Path) -> None:
     """New files are checked against ``loaded_record_keys``; an old warehouse gets it built."""
-    mapping = {**EVENTS_MAPPING, "event_id": "id"}
-    config = make_config(
-        tmp_path, sources=[{"name": "site", "kind": "events", "path": "events_*.csv", "columns": mapping}]
-    )
+    config = events_config(tmp_path, path="events_*.csv", columns=ID_EVENTS_MAPPING)
     _id_events(tmp_path, "events_1.csv", ["e1,v1,2026-11-02 10:00:00Z,a", "e2,v1,2026-11-02 10:01:00Z,b"])
     con, _ = load(config)
     assert rows(con, "select count(*), count(distinct key_hash) from loaded_record_keys") == [(2, 2)]
@@ -368,17 +363,7 @@ def test_keys_made_from_content_are_looked_up_by_their_day(tmp_path: Path) -> No
     load_sources(con, config)
     # the source's export gains event ids: a file with id-keyed rows is checked against
     # every stored key; its content-keyed row (no id) is a duplicate of e
-    with_ids = make_config(
-        tmp_path,
-        sources=[
-            {
-                "name": "site",
-                "kind": "events",
-                "path": "events_*.csv",
-                "columns": {**EVENTS_MAPPING, "event_id": "id"},
-            }
-        ],
-    )
+    with_ids = events_config(tmp_path, path="events_*.csv", columns=ID_EVENTS_MAPPING)
     _id_events(tmp_path, "events_4.csv", ["e9,v4,2026-11-06 10:00:00Z,f", ",v3,2026-11-05 09:00:00Z,e"])
     load_sources(con, with_ids)
     _id_events(tmp_path, "events_5.csv", ["e9,v4,2026-11-06 10:00:00Z,f"])
@@ -472,17 +457,7 @@ def test_a_file_rewritten_in_place_is_loaded_again(tmp_path: Path) -> None:
     path = tmp_path / "events.csv"
     header = "id,visitor,time,event\n"
     _write_aged(path, header + "e1,v1,2026-11-02 10:00:00Z,a\n", age_seconds=7200)
-    config = make_config(
-        tmp_path,
-        sources=[
-            {
-                "name": "site",
-                "kind": "events",
-                "path": "events.csv",
-                "columns": {**EVENTS_MAPPING, "event_id": "id"},
-            }
-        ],
-    )
+    config = events_config(tmp_path, path="events.csv", columns=ID_EVENTS_MAPPING)
     con, _ = load(config)
     _write_aged(path, header + "e1,v1,2026-11-02 10:00:00Z,a\ne2,v1,2026-11-02 10:01:00Z,b\n")
 
