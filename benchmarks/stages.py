@@ -152,7 +152,8 @@ def stage_floor(config: Config, params: dict[str, Any]) -> dict[str, Any]:
 
     ``sort``: materialise every row ordered by (customer_id, ts), in a fresh database file
     with the warehouse's settings. ``sort_window``: the same plus one window over that order
-    (the gap to the previous event), the shape of a one-pass sessionizer.
+    (the gap to the previous event), the shape of a one-pass sessionizer. ``copy``: every row
+    into a table as it is, the floor any loader pays (not part of the sort floor).
     """
     path = Path(params["work_dir"]) / "floor.duckdb"
     path.unlink(missing_ok=True)
@@ -174,12 +175,18 @@ def stage_floor(config: Config, params: dict[str, Any]) -> dict[str, Any]:
                    from read_parquet(?)""",
                 [glob],
             )
+        with timings.measure("copy"):
+            con.execute("create table floor_copy as select * from read_parquet(?)", [glob])
         rows = con.execute("select count(*) from floor_sorted").fetchall()[0][0]
+        copied = con.execute("select count(*) from floor_copy").fetchall()[0][0]
     finally:
         con.close()
         path.unlink(missing_ok=True)
-    # the floor is the faster of the two: both pay the sort by (customer, ts)
-    return {"seconds": min(timings.seconds.values()), "parts": timings.rounded(), "rows": int(rows)}
+    if copied != rows:
+        raise RuntimeError(f"floor: the copy holds {copied} rows, the sort {rows}")
+    # the floor is the faster of the two sorts: both pay the sort by (customer, ts)
+    sort_floor = min(timings.seconds["sort"], timings.seconds["sort_window"])
+    return {"seconds": sort_floor, "parts": timings.rounded(), "rows": int(rows)}
 
 
 def stage_load(config: Config, params: dict[str, Any]) -> dict[str, Any]:

@@ -147,6 +147,14 @@ def test_quick_benchmark_end_to_end(tmp_path: Path) -> None:
     derived = record["derived"]
     assert derived["end_to_end_seconds"] > 0
     assert derived["ratio_sessionize_vs_sort"] > 0
+    # the sort floor is the faster sort; the bare copy is reported beside it, not in it
+    floor_parts = record["stages"]["floor"]["detail"]["parts"]
+    assert floor_parts["copy"] > 0
+    assert record["stages"]["floor"]["seconds"] == min(floor_parts["sort"], floor_parts["sort_window"])
+    assert derived["ratio_load_vs_copy"] == round(
+        record["stages"]["load"]["seconds"] / floor_parts["copy"], 2
+    )
+    assert "| load / bare copy of the Parquet files into a table |" in proc.stdout
     assert "| funnel, 20 steps |" in proc.stdout
     text = readme.read_text()
     assert "100k" in text
