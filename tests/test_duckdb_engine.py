@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -10,6 +12,7 @@ from journey_mining.engines.base import SliceKey
 from journey_mining.engines.duckdb_engine import BYTES_PER_SLICED_ROW, memory_bytes
 from journey_mining.journeys import build_journeys
 from journey_mining.pipeline import load_step
+from journey_mining.sqlmodels import Model, materialise
 from journey_mining.warehouse import open_warehouse
 from tests.conftest import MARTS, SampleCopy
 
@@ -95,3 +98,28 @@ def test_session_touchpoints_built_in_slices_equal_the_marts_built_at_once(small
             differ += f"(select * from {mart} except all select * from whole_{mart})"
             assert con.execute(f"select count(*) from ({differ})").fetchall() == [(0,)], mart
         assert con.execute("select count(*) from session_touchpoints").fetchall()[0][0] > 2_000
+
+
+@pytest.mark.parametrize(
+    ("layer", "header", "temporary"),
+    [
+        ("intermediate", "", True),
+        ("intermediate", "-- storage: persistent (re-read many times)\n", False),
+        ("marts", "", False),
+        ("intermediate", "-- not a storage: persistent header\n", True),
+    ],
+)
+def test_an_intermediate_model_is_a_temp_table_unless_its_header_asks_to_be_stored(
+    tmp_path: Path, layer: str, header: str, temporary: bool
+) -> None:
+    path = tmp_path / "int_example.sql"
+    path.write_text(f"-- grain: one row\n{header}select 1 as a\n", encoding="utf-8")
+    model = Model("int_example", layer, path)
+    assert model.is_temporary is temporary
+    con = duckdb.connect()
+    assert materialise(DuckDBEngine(con), model) == 1
+    assert con.execute("select temporary from duckdb_tables() where table_name = 'int_example'").fetchall() == [
+        (temporary,)
+    ]
+    DuckDBEngine(con).release("int_example")
+    assert con.execute("select count(*) from duckdb_tables() where table_name = 'int_example'").fetchall() == [(0,)]

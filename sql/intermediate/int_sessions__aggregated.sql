@@ -2,6 +2,8 @@
 --   extent in the customer's step order (first_seq, last_seq) and its step sequence
 -- time column: session_start
 -- parameters: none
+-- storage: persistent (read by three models): compressed in the database file, it is
+--   cheaper to re-read than a temp table spilled uncompressed once the build outgrows memory
 -- channels: the distinct channels used, alphabetically, joined with ','
 -- lists are sorted after aggregating (list_sort), never aggregated in order: the result
 --   does not depend on the order rows arrive in, on either engine

@@ -5,6 +5,9 @@
 --   int_sessions__aggregated.
 -- time column: session_start
 -- parameters: cfg_journey (inactivity_seconds)
+-- storage: persistent (read by four models, by session_touchpoints once per range):
+--   compressed in the database file, it is cheaper to re-read than a temp table spilled
+--   uncompressed once the build outgrows memory
 with ordered as (
     select
         s.customer_number,

@@ -4,6 +4,9 @@
 -- time column: ts (UTC); a customer's steps are ordered by ts, then ingest_seq
 -- parameters: cfg_session (timeout_seconds, max_length_seconds, split_by_channel,
 --   use_source_session_id), cfg_channel_timeouts (by the later touchpoint's channel)
+-- storage: persistent (read by six models, by session_touchpoints once per range):
+--   compressed in the database file, it is cheaper to re-read than a temp table spilled
+--   uncompressed once the build outgrows memory
 -- both windows sort narrow rows: only the columns carried to the output and what the
 --   enabled split rules compare; the other touchpoint columns are joined in
 --   session_touchpoints

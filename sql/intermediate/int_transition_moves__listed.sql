@@ -4,6 +4,8 @@
 -- time column: none; seconds are from one step to the next (null for '(start)' and '(exit)')
 -- parameters: cfg_session (collapse_repeats: a run of one touchpoint counts once, timed from
 --   its last occurrence)
+-- storage: persistent (read by three models): compressed in the database file, it is
+--   cheaper to re-read than a temp table spilled uncompressed once the build outgrows memory
 -- one table for both units, so session and journey transitions are aggregated in one pass;
 --   only session boundaries (first and last steps) are joined to their journey
 with steps as (

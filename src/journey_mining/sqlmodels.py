@@ -40,6 +40,14 @@ class Model:
         return self.layer == "intermediate"
 
     @property
+    def is_temporary(self) -> bool:
+        """Intermediate models are temp tables unless their header says ``-- storage:
+        persistent``: a model re-read many times is cheaper to re-read compressed from the
+        database file than from an uncompressed spill once the build outgrows memory."""
+        persistent = re.search(r"^-- storage: persistent\b", self.sql, flags=re.MULTILINE)
+        return self.is_intermediate and persistent is None
+
+    @property
     def sql(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
@@ -81,11 +89,11 @@ def _strip_comments(sql: str) -> str:
 def materialise(target: duckdb.DuckDBPyConnection | Engine, model: Model) -> int:
     """Build one model as a table on the engine (replacing the old one) and return its rows.
 
-    Intermediate models are temporary: only later models of the same build read them, and
-    a persistent copy of every per-event step would cost more to write than to compute.
+    Intermediate models are temporary (see ``Model.is_temporary``): only later models of the
+    same build read them, and a persistent copy costs about three times as much to write.
     """
     return as_engine(target).materialise(
-        model.name, model.sql, temporary=model.is_intermediate, slice_key=model.slice_key
+        model.name, model.sql, temporary=model.is_temporary, slice_key=model.slice_key
     )
 
 

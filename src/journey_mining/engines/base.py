@@ -46,7 +46,7 @@ class Engine(Protocol):
         ...
 
     def release(self, table: str) -> None:
-        """Free a ``temporary`` table no later model reads (its memory and spill space)."""
+        """Free an intermediate table no later model reads (its memory, spill or file space)."""
         ...
 
     def write_table(self, table: str, ddl: str, rows: Sequence[Sequence[Any]]) -> int:

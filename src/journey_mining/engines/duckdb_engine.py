@@ -42,6 +42,8 @@ class DuckDBEngine:
 
     Temporary models are ``temp`` tables: they live only as long as the connection, and
     writing one costs about a third of a persistent table (no compression, no checkpoint).
+    But a temp table spills uncompressed once the build outgrows memory, so a model re-read
+    by many others is stored persistently (``Model.is_temporary``) and dropped once read.
     A table of the same name in the other storage (an older build's) is dropped first, so
     the name never refers to a stale copy.
     """
@@ -107,8 +109,10 @@ class DuckDBEngine:
         return memory_bytes(setting) // BYTES_PER_SLICED_ROW
 
     def release(self, table: str) -> None:
-        # at 100M events the build's temp tables spill tens of GB to the temp directory
+        # at 100M events the build's temp tables spill tens of GB to the temp directory; an
+        # intermediate stored persistently (``-- storage: persistent``) goes the same way
         self.con.execute(f'drop table if exists temp.main."{table}"')
+        self.con.execute(f"drop table if exists {self._persistent(table)}")
 
     def rename(self, table: str, new_name: str) -> None:
         self.con.execute(f'drop table if exists "{new_name}"')
