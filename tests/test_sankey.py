@@ -339,24 +339,52 @@ sessions_strategy = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None)
-@given(paths=sessions_strategy, top_k=st.integers(1, 4), collapse=st.booleans())
+@settings(max_examples=80, deadline=None)
+@given(
+    paths=sessions_strategy,
+    top_k=st.integers(1, 4),
+    collapse=st.booleans(),
+    direction=st.sampled_from(["after", "before"]),
+    by_journey=st.booleans(),
+)
 def test_counts_match_a_reference_and_flows_balance(
-    paths: list[list[str]], top_k: int, collapse: bool
+    paths: list[list[str]], top_k: int, collapse: bool, direction: sankey_module.Direction, by_journey: bool
 ) -> None:
-    con = session_touchpoints({f"s{i}": path for i, path in enumerate(paths)})
-    data = sankey_data(con, steps=5, top_k=top_k, collapse_repeats=collapse)
+    sessions = {f"s{i}": path for i, path in enumerate(paths)}
+    journeys = {sid: f"j{i // 2}" for i, sid in enumerate(sessions)}  # two sessions each
+    con = session_touchpoints(sessions, journeys=journeys)
+    level = "journey" if by_journey else "session"
+    data = sankey_data(con, level=level, steps=5, top_k=top_k, collapse_repeats=collapse, direction=direction)
     assert_flows_balance(data)
-    assert data.units == len(paths)
+    units = paths
+    if by_journey:
+        units = [paths[i] + (paths[i + 1] if i + 1 < len(paths) else []) for i in range(0, len(paths), 2)]
+    assert data.units == len(units)
     # per step: at most top_k kept nodes and one 'other'
     inner = data.nodes[data.nodes["kind"].isin(["touchpoint", "other"])]
     assert (inner.groupby(["step", "kind"]).size().xs("touchpoint", level="kind") <= top_k).all()
-    # every kept node holds exactly the sessions whose first k steps are its path
+    # every kept node holds exactly the units whose first (after) or last (before) k steps
+    # are its path, shown in time order
     if collapse:
-        paths = [[tp for i, tp in enumerate(p) if i + 1 == len(p) or p[i + 1] != tp] for p in paths]
-    prefixes = Counter(tuple(p[:k]) for p in paths for k in range(1, min(len(p), 5) + 1))
+        units = [[tp for i, tp in enumerate(p) if i + 1 == len(p) or p[i + 1] != tp] for p in units]
+    shown = Counter(
+        tuple(p[:k] if direction == "after" else p[-k:]) for p in units for k in range(1, min(len(p), 5) + 1)
+    )
     for row in inner[inner["kind"] == "touchpoint"].itertuples(index=False):
-        assert row.units == prefixes[tuple(row.path)]
+        assert row.units == shown[tuple(row.path)]
+    # a node whose units go on (in time order) has their time to the next step: a minute
+    # within a session; more across collapsed repeats or between a journey's sessions
+    for row in inner.itertuples(index=False):
+        if (row.units > row.ended) if direction == "after" else row.step > 1:
+            assert row.median_seconds_to_next >= 60
+            assert row.median_seconds_to_next == 60 or collapse or by_journey
+    # units end at their length (exit or converted; 'start' when the map runs backwards) and
+    # longer ones go beyond the last step
+    counts = node_counts(data)
+    ends = ("exit", "converted") if direction == "after" else ("start",)
+    for k in range(1, 6):
+        assert sum(counts.get((k, end), 0) for end in ends) == sum(len(p) == k for p in units)
+    assert data.steps["beyond"].tolist()[-1] == sum(len(p) > 5 for p in units)
 
 
 def test_figure_colours_warnings_hover_and_escaping() -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from journey_mining.scratch import scratch_table
 from journey_mining.segments import (
     SEGMENT_SQL,
     Filter,
@@ -50,7 +51,7 @@ class FunnelUnits:
     segments: tuple[str, ...]
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Drop the temp table (a dashboard does this once its funnels are drawn)."""
+        """Drop the table (a dashboard does this once its funnels are drawn)."""
         con.execute(f"drop table if exists {self.table}")
 
 
@@ -220,7 +221,8 @@ def prepare_funnel(
         raise ValueError("a funnel needs at least one step")
     _register_steps(con, steps)
     units, params = _units(con, level, steps, where, None, tuple(segments))
-    con.execute(f"create or replace temp table {name} as {_matched_sql(units, steps)}", params)
+    kind = scratch_table(con)  # one row per unit: stored compressed when it may be
+    con.execute(f"create or replace {kind} {name} as {_matched_sql(units, steps)}", params)
     return FunnelUnits(name, tuple(steps), level, tuple(segments))
 
 

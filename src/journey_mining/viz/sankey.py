@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
+from journey_mining.scratch import scratch_table
 from journey_mining.segments import SEGMENT_SQL, Filter, Level, unit_columns, units_sql
 from journey_mining.viz import style
 
@@ -115,7 +116,7 @@ class MapRows:
     segments: tuple[str, ...]
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Drop the temp tables (a dashboard does this once its maps are drawn)."""
+        """Drop the tables (a dashboard does this once its maps are drawn)."""
         for table in (self.table, self.units_table):
             con.execute(f"drop table if exists {table}")
 
@@ -130,10 +131,11 @@ def _check_arguments(steps: int, top_k: int, direction: str) -> None:
 def _units_table_sql(
     level: Level, where: Filter | None, segments: tuple[str, ...]
 ) -> tuple[str, list[object]]:
-    """SQL of the units in scope (``unit_id``, then one column per segment) and its parameters."""
+    """SQL of the units in scope (``unit_id``, their ``length`` in steps, then one column per
+    segment) and its parameters."""
     if not segments:
-        sql, params = units_sql(level, where or Filter(), None)
-        return f"select unit_id from ({sql})", params
+        sql, params = units_sql(level, where or Filter(), None, ("count(*) as length",))
+        return f"select unit_id, length from ({sql})", params
     if where is not None and where != Filter():
         raise ValueError("rows with segment columns are prepared for all units; filter each map instead")
     unknown = [name for name in segments if name not in SEGMENT_SQL]
@@ -141,7 +143,8 @@ def _units_table_sql(
         raise ValueError(f"unknown segment {unknown[0]!r}; known: {', '.join(SEGMENT_SQL)}")
     unit, pos = unit_columns(level)
     columns = ", ".join(f"{SEGMENT_SQL[name].format(pos=pos)} as {name}" for name in segments)
-    return f"select {unit} as unit_id, {columns} from session_touchpoints group by {unit}", []
+    sql = f"select {unit} as unit_id, count(*) as length, {columns} from session_touchpoints group by {unit}"
+    return sql, []
 
 
 def _touchpoint_codes(con: duckdb.DuckDBPyConnection, steps: int) -> int | None:
@@ -195,6 +198,7 @@ def _rows_sql(
     units_table: str,
     segments: tuple[str, ...],
     base: int | None,
+    table_kind: str = "temp table",
 ) -> str:
     """One row per unit and step 1..``steps``: what happened there and the path that led there.
 
@@ -219,25 +223,34 @@ def _rows_sql(
     early = PREFIX_COLUMNS.format(frame=f"(w rows between {int(steps) - 1} preceding and current row)")
     late = PREFIX_COLUMNS.format(frame="upto")
     key, parent = _key_sql(base)
+    numbered, length, near = "pos as seq,", ", u.length", ""
+    if collapse_repeats:  # the steps left after collapsing are numbered and counted again
+        numbered, length = "row_number() over w as seq, count(*) over (partition by uid) as length,", ""
+    elif focus is None:
+        # session_touchpoints numbers a unit's steps 1..n without gaps and the units table
+        # counts them, so no window numbers or counts them, and a map from the first (last)
+        # step reads only the rows it draws and the one after (before) them
+        bound = "<= $steps + 1" if direction == "after" else ">= u.length - $steps"
+        near = f"where t.{pos} {bound}"
     return f"""
-        create or replace temp table {table} as
+        create or replace {table_kind} {table} as
         with source as (
             select
                 u.uid, t.{pos} as pos, t.ts, c.code, h.code as channel_code,
                 coalesce(t.is_conversion, false) as is_conversion,
                 coalesce(t.is_cart, false) or coalesce(t.is_checkout, false) as is_cart
-                {"".join(f", u.{name}" for name in segments)}
+                {length}{"".join(f", u.{name}" for name in segments)}
             from session_touchpoints as t
             inner join {units_table} as u on u.unit_id = t.{unit}
             left join _sankey_codes as c on c.touchpoint = t.touchpoint
             left join _sankey_channel_codes as h on h.channel = t.channel
+            {near}
         ),
         {COLLAPSED_SQL if collapse_repeats else ""}
         sequenced as (
             select
                 *,
-                row_number() over w as seq,
-                count(*) over (partition by uid) as length,
+                {numbered}
                 epoch(lead(ts) over w) - epoch(ts) as seconds_to_next,
                 epoch(ts) - epoch(lag(ts) over w) as seconds_from_previous{early if at_start else ""}
             from {"collapsed" if collapse_repeats else "source"}
@@ -297,8 +310,9 @@ def prepare_rows(
     _check_arguments(steps, 1, direction)
     units, params = _units_table_sql(level, where, segments)
     units_table = f"{name}_units"
+    kind = scratch_table(con)  # one row per unit and step: too big to keep in memory at scale
     con.execute(
-        f"create or replace temp table {units_table} as select row_number() over () as uid, * from ({units})",
+        f"create or replace {kind} {units_table} as select row_number() over () as uid, * from ({units})",
         params,
     )
     base = _touchpoint_codes(con, steps)
@@ -315,6 +329,7 @@ def prepare_rows(
         units_table=units_table,
         segments=segments,
         base=base,
+        table_kind=kind,
     )
     con.execute(sql, bind)
     for table in ("_sankey_codes", "_sankey_channel_codes"):
