@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey_mining.funnel import funnel
-from journey_mining.segments import Filter
+from journey_mining.segments import UNIT_HASH, Filter
 from journey_mining.viz import sankey as sankey_module
 from journey_mining.viz import style
 from journey_mining.viz.sankey import SankeyData, prepare_rows, sankey_data, sankey_figure, segment_maps
@@ -481,6 +481,46 @@ def test_maps_from_prepared_rows_equal_maps_filtered_directly(
         where = Filter(segment="customer_type", segment_value=value)
         assert_same_map(data, sankey_data(con, top_k=2, where=where, **options))
     rows.drop(con)
+
+
+@pytest.mark.parametrize(
+    ("focus", "direction", "collapse"),
+    [
+        (None, "after", False),
+        (None, "before", False),
+        ("web:product", "after", True),
+        ("web:cart", "before", False),
+    ],
+)
+def test_units_keyed_by_a_hash_of_their_id_give_the_same_maps(
+    monkeypatch: pytest.MonkeyPatch, focus: str | None, direction: Literal["after", "before"], collapse: bool
+) -> None:
+    """Where no two unit ids share a 64-bit hash, the units are grouped by the hash instead."""
+    con = session_touchpoints(SEGMENTED_PATHS, devices=SEGMENTED_DEVICES)
+    options: dict[str, Any] = {
+        "steps": 4,
+        "focus": focus,
+        "direction": direction,
+        "collapse_repeats": collapse,
+    }
+
+    def maps(level: Literal["session", "journey"]) -> tuple[str, list[SankeyData]]:
+        rows = prepare_rows(con, level=level, segments=("device",), **options)
+        drawn = [sankey_data(con, level=level, top_k=2, rows=rows, **options)]
+        drawn += [m for _, m in sorted(segment_maps(con, rows, "device", top_k=2).items())]
+        drawn.append(sankey_data(con, level=level, top_k=2, **options))
+        rows.drop(con)
+        return rows.unit_key, drawn
+
+    by_id = {level: maps(level) for level in ("session", "journey")}
+    monkeypatch.setattr(sankey_module, "unit_hashes_are_distinct", lambda con, level: True)
+    for level, (key, expected) in by_id.items():
+        assert key == "{unit}"  # no sessions mart here to check the hashes against
+        hashed_key, hashed = maps(level)
+        assert hashed_key == UNIT_HASH
+        assert len(hashed) == len(expected) == 5
+        for left, right in zip(hashed, expected, strict=True):
+            assert_same_map(left, right)
 
 
 def test_prepared_rows_are_checked_against_the_map_asked_for() -> None:
