@@ -515,7 +515,7 @@ def test_units_keyed_by_a_hash_of_their_id_give_the_same_maps(
     by_id = {level: maps(level) for level in ("session", "journey")}
     monkeypatch.setattr(sankey_module, "unit_hashes_are_distinct", lambda con, level: True)
     for level, (key, expected) in by_id.items():
-        assert key == "{unit}"  # no sessions mart here to check the hashes against
+        assert key == sankey_module.UNIT_ID  # no sessions mart here to check the hashes against
         hashed_key, hashed = maps(level)
         assert hashed_key == UNIT_HASH
         assert len(hashed) == len(expected) == 5

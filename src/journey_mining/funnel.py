@@ -10,7 +10,7 @@ steps' touchpoints (as small codes, with their times) in position order; the ste
 then matched on that list (``strpos`` after the previous match), one projection per step
 over one row per unit. What is kept per unit is only how far it got (``depth``: the steps
 reached are always a prefix) and the seconds between its steps, so a breakdown is one
-group-by over one row per unit. ``prepare_funnel`` keeps those rows in a temp table with
+group-by over one row per unit. ``prepare_funnel`` keeps those rows in a table with
 several segments' values, and ``funnel_of`` breaks them down by each segment in turn
 without scanning ``session_touchpoints`` again (the dashboard's views do this).
 """
@@ -39,7 +39,8 @@ CODES_JOIN = " left join (select touchpoint, code as funnel_code from _funnel_co
 
 @dataclass(frozen=True)
 class FunnelUnits:
-    """One row per unit in scope: its segment values, depth and step seconds (a temp table).
+    """One row per unit in scope: its segment values, depth and step seconds (a working table,
+    see ``scratch``).
 
     Its ``segment`` column ('all') is what ``funnel_of(..., segment=None)`` breaks down by;
     each name of ``segments`` is a column of that segment's values.
@@ -215,13 +216,13 @@ def prepare_funnel(
 
     ``funnel_of(con, prepared, segment=s)`` for ``s`` in ``segments`` (or None) then gives
     what ``funnel(con, steps, level=level, segment=s, where=where)`` gives, from one row per
-    unit. ``name`` must be an identifier we chose (it names a temp table), never data.
+    unit. ``name`` must be an identifier we chose (it names a table), never data.
     """
     if not steps:
         raise ValueError("a funnel needs at least one step")
     _register_steps(con, steps)
     units, params = _units(con, level, steps, where, None, tuple(segments))
-    kind = scratch_table(con)  # one row per unit: stored compressed when it may be
+    kind = scratch_table(con)  # stored compressed where the connection may write
     con.execute(f"create or replace {kind} {name} as {_matched_sql(units, steps)}", params)
     return FunnelUnits(name, tuple(steps), level, tuple(segments))
 

@@ -185,7 +185,8 @@ class _Maps:
         return charts.funnel_figure(frame)
 
     def close(self) -> None:
-        # temp tables go with the connection: a page abandoned after it closed has nothing to drop
+        # a page abandoned after its connection closed cannot drop its tables: temp ones went
+        # with the connection, stored ones are replaced by the next dashboard (create or replace)
         with contextlib.suppress(duckdb.ConnectionException):
             self.rows.drop(self.con)
             if self._funnel_units is not None:
@@ -233,7 +234,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _close(chunks: Iterable[str]) -> None:
-    """Finish a page generator now, while its connection is open (it drops its temp tables)."""
+    """Finish a page generator now, while its connection is open (it drops its working tables)."""
     close = getattr(chunks, "close", None)
     if close is not None:
         close()

@@ -100,6 +100,9 @@ class SankeyData:
         return "sessions" if self.level == "session" else "journeys"
 
 
+UNIT_ID = "{unit}"
+"""Units keyed by their id itself (the other key template is ``segments.UNIT_HASH``)."""
+
 MAX_KEY = 2**126
 """Prefix keys are HUGEINTs while ``distinct touchpoints ** steps`` stays below this."""
 
@@ -122,7 +125,7 @@ class MapRows:
     direction: Direction
     collapse_repeats: bool
     segments: tuple[str, ...]
-    unit_key: str = "{unit}"
+    unit_key: str = UNIT_ID
     """How a ``session_touchpoints`` row's unit id is keyed in the units table (a template)."""
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -142,7 +145,7 @@ def _units_table_sql(
     level: Level, where: Filter | None, segments: tuple[str, ...], unit_key: str
 ) -> tuple[str, list[object]]:
     """SQL of the units in scope (``unit_id``, their ``length`` in steps, then one column per
-    segment) and its parameters; ``unit_key`` is ``UNIT_HASH`` or the plain ``{unit}``."""
+    segment) and its parameters; ``unit_key`` is ``UNIT_HASH`` or ``UNIT_ID``."""
     hashed = unit_key == UNIT_HASH
     if not segments:
         sql, params = units_sql(level, where or Filter(), None, ("count(*) as length",), hashed=hashed)
@@ -211,7 +214,7 @@ def _rows_sql(
     segments: tuple[str, ...],
     base: int | None,
     table_kind: str = "temp table",
-    unit_key: str = "{unit}",
+    unit_key: str = UNIT_ID,
 ) -> str:
     """One row per unit and step 1..``steps``: what happened there and the path that led there.
 
@@ -323,10 +326,10 @@ def prepare_rows(
     _check_arguments(steps, 1, direction)
     # grouping 100M steps by a 64-bit hash of the unit id, not the 35-character id itself,
     # halved the units table's time at 100M events (28 -> 14 s); exact only without collisions
-    unit_key = UNIT_HASH if unit_hashes_are_distinct(con, level) else "{unit}"
+    unit_key = UNIT_HASH if unit_hashes_are_distinct(con, level) else UNIT_ID
     units, params = _units_table_sql(level, where, segments, unit_key)
     units_table = f"{name}_units"
-    kind = scratch_table(con)  # one row per unit and step: too big to keep in memory at scale
+    kind = scratch_table(con)  # the rows (one per unit and step) outgrow memory at scale
     con.execute(
         f"create or replace {kind} {units_table} as select row_number() over () as uid, * from ({units})",
         params,
