@@ -447,17 +447,16 @@ SEGMENTED_PATHS = {
     "s8": ["chat:started", "web:home", "web:product", "web:cart"],
 }
 SEGMENTED_DEVICES = {"s1": "mobile", "s3": "mobile", "s6": "mobile", "s8": "tablet"}
+MAP_KINDS = [
+    (None, "after", False),
+    (None, "before", False),
+    ("web:product", "after", True),
+    ("web:cart", "before", False),
+]
+"""(focus, direction, collapse_repeats) of the maps the prepared-rows tests draw."""
 
 
-@pytest.mark.parametrize(
-    ("focus", "direction", "collapse"),
-    [
-        (None, "after", False),
-        (None, "before", False),
-        ("web:product", "after", True),
-        ("web:cart", "before", False),
-    ],
-)
+@pytest.mark.parametrize(("focus", "direction", "collapse"), MAP_KINDS)
 def test_maps_from_prepared_rows_equal_maps_filtered_directly(
     focus: str | None, direction: Literal["after", "before"], collapse: bool
 ) -> None:
@@ -483,15 +482,7 @@ def test_maps_from_prepared_rows_equal_maps_filtered_directly(
     rows.drop(con)
 
 
-@pytest.mark.parametrize(
-    ("focus", "direction", "collapse"),
-    [
-        (None, "after", False),
-        (None, "before", False),
-        ("web:product", "after", True),
-        ("web:cart", "before", False),
-    ],
-)
+@pytest.mark.parametrize(("focus", "direction", "collapse"), MAP_KINDS)
 def test_units_keyed_by_a_hash_of_their_id_give_the_same_maps(
     monkeypatch: pytest.MonkeyPatch, focus: str | None, direction: Literal["after", "before"], collapse: bool
 ) -> None:
