@@ -334,6 +334,7 @@ def test_a_write_failing_mid_page_drops_the_working_tables_at_once(
 ) -> None:
     """The page generator holds working tables: a full disk closes it while the connection is open."""
     real_fdopen = os.fdopen
+    held: dict[str, bool] = {}  # table -> temporary, while the page was being written
 
     class FullDisk:
         def __init__(self, handle: Any) -> None:
@@ -348,6 +349,7 @@ def test_a_write_failing_mid_page_drops_the_working_tables_at_once(
         def write(self, chunk: str) -> None:
             self.chunks += 1
             if self.chunks == 4:  # inside the segment views, while the maps' tables exist
+                held.update(warehouse.execute("select table_name, temporary from duckdb_tables()").fetchall())
                 raise OSError(28, "No space left on device")
             self.handle.write(chunk)
 
@@ -356,6 +358,8 @@ def test_a_write_failing_mid_page_drops_the_working_tables_at_once(
         write_dashboard(warehouse, config, tmp_path, run_id="r1")
     # the traceback still holds the generator's frames: its tables must be gone all the same
     assert failure.traceback
-    # the working tables are stored in the warehouse file here (see ``scratch``), temp elsewhere
+    # a writable warehouse file stores the working tables (see ``scratch``); a read-only one cannot
+    assert held["_dashboard_sankey_rows"] is False
+    assert held["_dashboard_sankey_rows_units"] is False
     tables = warehouse.execute("select table_name from duckdb_tables()").fetchall()
     assert [name for (name,) in tables if name.startswith("_dashboard")] == []
