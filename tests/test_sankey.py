@@ -456,18 +456,18 @@ MAP_KINDS = [
 """(focus, direction, collapse_repeats) of the maps the prepared-rows tests draw."""
 
 
+def map_options(focus: str | None, direction: str, collapse: bool) -> dict[str, Any]:
+    """The keyword arguments of a 4-step map of one of ``MAP_KINDS``."""
+    return {"steps": 4, "focus": focus, "direction": direction, "collapse_repeats": collapse}
+
+
 @pytest.mark.parametrize(("focus", "direction", "collapse"), MAP_KINDS)
 def test_maps_from_prepared_rows_equal_maps_filtered_directly(
     focus: str | None, direction: Literal["after", "before"], collapse: bool
 ) -> None:
     """What the dashboard does: one pass for every segment value's map."""
     con = session_touchpoints(SEGMENTED_PATHS, devices=SEGMENTED_DEVICES)
-    options: dict[str, Any] = {
-        "steps": 4,
-        "focus": focus,
-        "direction": direction,
-        "collapse_repeats": collapse,
-    }
+    options = map_options(focus, direction, collapse)
     rows = prepare_rows(con, segments=("device", "customer_type"), **options)
     by_device = segment_maps(con, rows, "device", top_k=2)
     assert set(by_device) == {"mobile", "desktop", "tablet"}
@@ -488,12 +488,7 @@ def test_units_keyed_by_a_hash_of_their_id_give_the_same_maps(
 ) -> None:
     """Where no two unit ids share a 64-bit hash, the units are grouped by the hash instead."""
     con = session_touchpoints(SEGMENTED_PATHS, devices=SEGMENTED_DEVICES)
-    options: dict[str, Any] = {
-        "steps": 4,
-        "focus": focus,
-        "direction": direction,
-        "collapse_repeats": collapse,
-    }
+    options = map_options(focus, direction, collapse)
 
     def maps(level: Literal["session", "journey"]) -> tuple[str, list[SankeyData]]:
         rows = prepare_rows(con, level=level, segments=("device",), **options)
