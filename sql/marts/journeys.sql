@@ -6,8 +6,10 @@
 --   inactivity, or open (the customer's latest journey, not converted yet); channels:
 --   the distinct channels it crossed, alphabetically; lists are sorted after aggregating
 --   (list_sort), never aggregated in order
+-- ids: journey_id is <customer_key>-j<journey_number>, as in sessions and session_touchpoints;
+--   the strings are added after grouping: in the aggregate's state they doubled its time
 with journey_sessions as (
-    select a.*, j.customer_key, j.journey_id, j.journey_number, j.session_number,
+    select a.*, j.journey_number, j.session_number,
         j.journey_split_reason, j.next_session_in_journey, j.is_last_session
     from int_sessions__aggregated as a
     inner join int_sessions__journeyed as j
@@ -39,8 +41,6 @@ grouped as (
     select
         customer_number,
         journey_number,
-        any_value(journey_id) as journey_id,
-        any_value(customer_key) as customer_key,
         min(session_start) as journey_start,
         max(session_end) as journey_end,
         count(*) as sessions,
@@ -67,8 +67,8 @@ grouped as (
 
 final as (
     select
-        g.journey_id,
-        g.customer_key,
+        k.customer_key || '-j' || cast(g.journey_number as varchar) as journey_id,
+        k.customer_key,
         g.journey_number,
         g.journey_start,
         g.journey_end,
@@ -92,6 +92,7 @@ final as (
     from grouped as g
     inner join channels as c
         on c.customer_number = g.customer_number and c.journey_number = g.journey_number
+    inner join int_customers__keyed as k on k.customer_number = g.customer_number
 )
 
 select * from final

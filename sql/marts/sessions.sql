@@ -3,11 +3,13 @@
 -- time column: session_start
 -- parameters: none (cfg_session and cfg_journey are applied upstream)
 -- split_reason: why this session started: first, timeout, max_length, source_session, channel
+-- ids: session_id is <customer_key>-s<session_number> and journey_id <customer_key>-j<journey_number>
+--   (built here, not carried from int_sessions__journeyed: see its header)
 with final as (
     select
-        j.session_id,
-        j.journey_id,
-        j.customer_key,
+        k.customer_key || '-s' || cast(j.session_number as varchar) as session_id,
+        k.customer_key || '-j' || cast(j.journey_number as varchar) as journey_id,
+        k.customer_key,
         j.session_number,
         a.session_start,
         a.session_end,
@@ -29,6 +31,7 @@ with final as (
         on j.customer_number = a.customer_number
         and j.segment_number = a.segment_number
         and j.length_part = a.length_part
+    inner join int_customers__keyed as k on k.customer_number = a.customer_number
 )
 
 select * from final
