@@ -8,8 +8,6 @@
 --   below holds every step's touchpoint columns, more than memory at 100M events)
 -- the touchpoint's own columns are joined to the narrow sessionized steps first, by
 --   ingest_seq (unique); only then are the sessions joined
--- ids: session_id is <customer_key>-s<session_number> and journey_id <customer_key>-j<journey_number>
---   (built here, not carried from int_sessions__journeyed: see its header)
 with details as (
     select
         t.*,
@@ -30,9 +28,9 @@ with details as (
 steps as (
     select
         t.*,
-        k.customer_key,
-        k.customer_key || '-s' || cast(s.session_number as varchar) as session_id,
-        k.customer_key || '-j' || cast(s.journey_number as varchar) as journey_id,
+        s.customer_key,
+        s.session_id,
+        s.journey_id,
         s.session_number,
         s.journey_number,
         t.customer_seq - s.first_seq + 1 as step,
@@ -44,7 +42,6 @@ steps as (
         on s.customer_number = t.customer_number
         and s.segment_number = t.segment_number
         and s.length_part = t.length_part
-    inner join int_customers__keyed as k on k.customer_number = t.customer_number
 ),
 
 final as (

@@ -4,7 +4,8 @@
 -- parameters: none (cfg_session and cfg_journey are applied upstream)
 -- split_reason: why this session started: first, timeout, max_length, source_session, channel
 -- ids: session_id is <customer_key>-s<session_number> and journey_id <customer_key>-j<journey_number>
---   (built here, not carried from int_sessions__journeyed: see its header)
+--   (built here after the join: carried through the join of 17.8M sessions at 100M events,
+--   journeyed's strings made it 44.7 s against 29.3 s)
 with final as (
     select
         k.customer_key || '-s' || cast(j.session_number as varchar) as session_id,
