@@ -6,8 +6,9 @@
 --   inactivity, or open (the customer's latest journey, not converted yet); channels:
 --   the distinct channels it crossed, alphabetically; lists are sorted after aggregating
 --   (list_sort), never aggregated in order
--- ids: journey_id is <customer_key>-j<journey_number>, as in sessions and session_touchpoints;
---   the strings are added after grouping: in the aggregate's state they doubled its time
+-- ids: journey_id is <customer_key>-j<journey_number>, as in int_sessions__journeyed and
+--   sessions; built after grouping: as any_value() state of the group-by of 17.8M sessions
+--   at 100M events, the strings made it 75.1 s against 43.5 s
 with journey_sessions as (
     select a.*, j.journey_number, j.session_number,
         j.journey_split_reason, j.next_session_in_journey, j.is_last_session
