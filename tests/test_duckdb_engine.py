@@ -123,3 +123,49 @@ def test_an_intermediate_model_is_a_temp_table_unless_its_header_asks_to_be_stor
     ]
     DuckDBEngine(con).release("int_example")
     assert con.execute("select count(*) from duckdb_tables() where table_name = 'int_example'").fetchall() == [(0,)]
+
+
+def _compressions(con: duckdb.DuckDBPyConnection, table: str, column: str) -> set[str]:
+    rows = con.execute(
+        f"select distinct compression from pragma_storage_info('{table}') "
+        "where column_name = ? and segment_type <> 'VALIDITY'",
+        [column],
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+@pytest.mark.parametrize("rows_per_slice", [None, 1_000])
+def test_zstd_columns_are_stored_with_zstd_and_the_rows_are_the_same(
+    tmp_path: Path, rows_per_slice: int | None
+) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create table t as select range as k, md5(range::varchar) as id, 'web' as channel from range(5000)")
+    engine = DuckDBEngine(con, rows_per_slice=rows_per_slice)
+    sql = "select k, id, channel from t"
+    key = SliceKey("t", "k") if rows_per_slice else None
+    assert engine.materialise("packed", sql, slice_key=key, zstd_columns=("id",)) == 5_000
+    assert engine.materialise("plain", sql, slice_key=key) == 5_000
+    con.execute("checkpoint")
+    assert _compressions(con, "packed", "id") == {"ZSTD"}
+    assert "ZSTD" not in _compressions(con, "packed", "channel")
+    assert "ZSTD" not in _compressions(con, "plain", "id")
+    assert con.execute("describe packed").fetchall() == con.execute("describe plain").fetchall()
+    differ = "(select * from plain except all select * from packed) union all "
+    differ += "(select * from packed except all select * from plain)"
+    assert con.execute(f"select count(*) from ({differ})").fetchall() == [(0,)]
+    # a temp table is stored uncompressed anyway: the hint is ignored, the rows are the same
+    assert engine.materialise("packed_temp", sql, temporary=True, zstd_columns=("id",)) == 5_000
+
+
+def test_a_zstd_column_missing_from_the_result_fails_naming_it() -> None:
+    con = duckdb.connect()
+    with pytest.raises(ValueError, match="event_id"):
+        DuckDBEngine(con).materialise("t", "select 1 as a", zstd_columns=("event_id",))
+
+
+def test_the_zstd_columns_header_names_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "example.sql"
+    path.write_text("-- grain: one row\n-- zstd columns: event_id, record_key\nselect 1 as a\n", encoding="utf-8")
+    assert Model("example", "marts", path).zstd_columns == ("event_id", "record_key")
+    path.write_text("-- grain: one row\nselect 1 as a\n", encoding="utf-8")
+    assert Model("example", "marts", path).zstd_columns == ()

@@ -58,6 +58,14 @@ class Model:
         return SliceKey(found.group(1), found.group(2)) if found else None
 
 
+    @property
+    def zstd_columns(self) -> tuple[str, ...]:
+        """The header's ``-- zstd columns: a, b``: text columns nearly unique per row, which
+        the engine may store with zstd."""
+        found = re.search(r"^-- zstd columns: ([\w, ]+)$", self.sql, flags=re.MULTILINE)
+        return tuple(name.strip() for name in found.group(1).split(",")) if found else ()
+
+
 def discover(layers: tuple[str, ...] = ("intermediate", "marts"), root: Path | None = None) -> list[Model]:
     """All models of the given layers, in dependency order (ties by name)."""
     base = root or sql_root()
@@ -93,7 +101,11 @@ def materialise(target: duckdb.DuckDBPyConnection | Engine, model: Model) -> int
     same build read them, and a persistent copy costs about three times as much to write.
     """
     return as_engine(target).materialise(
-        model.name, model.sql, temporary=model.is_temporary, slice_key=model.slice_key
+        model.name,
+        model.sql,
+        temporary=model.is_temporary,
+        slice_key=model.slice_key,
+        zstd_columns=model.zstd_columns,
     )
 
 

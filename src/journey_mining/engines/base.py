@@ -31,13 +31,21 @@ class Engine(Protocol):
     name: str
 
     def materialise(
-        self, table: str, sql: str, *, temporary: bool = False, slice_key: SliceKey | None = None
+        self,
+        table: str,
+        sql: str,
+        *,
+        temporary: bool = False,
+        slice_key: SliceKey | None = None,
+        zstd_columns: Sequence[str] = (),
     ) -> int:
         """Build ``table`` from the SELECT ``sql``, replacing any previous one; returns its rows.
 
         ``temporary``: the table is needed only until the end of this build (an intermediate
         model), so the engine may keep it out of persistent storage.
         ``slice_key``: the engine may build the table in ranges of this key (a hint).
+        ``zstd_columns``: text columns nearly unique per row, which the engine may store with
+        zstd (a hint).
         """
         ...
 

@@ -57,7 +57,13 @@ class DuckDBEngine:
         self.rows_per_slice = rows_per_slice
 
     def materialise(
-        self, table: str, sql: str, *, temporary: bool = False, slice_key: SliceKey | None = None
+        self,
+        table: str,
+        sql: str,
+        *,
+        temporary: bool = False,
+        slice_key: SliceKey | None = None,
+        zstd_columns: Sequence[str] = (),
     ) -> int:
         if temporary:
             self.con.execute(f"drop table if exists {self._persistent(table)}")
@@ -66,15 +72,33 @@ class DuckDBEngine:
             self.con.execute(f'drop table if exists temp.main."{table}"')
             create, target = "create or replace table", self._persistent(table)
         ranges = self.slice_ranges(slice_key) if slice_key is not None else []
-        if not ranges:
-            self.con.execute(f"{create} {target} as {sql}")
-            return self._count(table)
-        # each range is its own query: its joins hold only that range's rows
-        for index, condition in enumerate(ranges):
-            sliced = f"select * from ({sql}) where {condition}"
-            statement = f"{create} {target} as" if index == 0 else f"insert into {target}"
-            self.con.execute(f"{statement} {sliced}")
+        queries = [f"select * from ({sql}) where {condition}" for condition in ranges] or [sql]
+        # a temp table is stored uncompressed whatever its columns say
+        if zstd_columns and not temporary:
+            self.con.execute(f"{create} {target} ({self._columns_ddl(sql, zstd_columns)})")
+        else:
+            # each range is its own query: its joins hold only that range's rows
+            self.con.execute(f"{create} {target} as {queries.pop(0)}")
+        for query in queries:
+            self.con.execute(f"insert into {target} {query}")
         return self._count(table)
+
+    def _columns_ddl(self, sql: str, zstd_columns: Sequence[str]) -> str:
+        """The result columns of ``sql`` as table columns, ``zstd_columns`` stored with zstd:
+        DuckDB's default for text (DICT_FSST) spends its write looking for a dictionary that
+        values unique per row do not have."""
+        described = self.con.execute(f"describe ({sql})").fetchall()
+        missing = set(zstd_columns) - {str(row[0]) for row in described}
+        if missing:
+            raise ValueError(f"zstd columns not in the query's result: {sorted(missing)}")
+        return ", ".join(
+            '"{}" {}{}'.format(
+                str(name).replace('"', '""'),
+                kind,
+                " using compression zstd" if name in zstd_columns else "",
+            )
+            for name, kind, *_ in described
+        )
 
     def slice_ranges(self, key: SliceKey) -> list[str]:
         """Conditions on ``key.column`` that split its rows into disjoint, covering ranges of

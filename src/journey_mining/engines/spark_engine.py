@@ -150,10 +150,17 @@ class SparkEngine:
     # --- the Engine protocol ----------------------------------------------------------------
 
     def materialise(
-        self, table: str, sql: str, *, temporary: bool = False, slice_key: SliceKey | None = None
+        self,
+        table: str,
+        sql: str,
+        *,
+        temporary: bool = False,
+        slice_key: SliceKey | None = None,
+        zstd_columns: Sequence[str] = (),
     ) -> int:
         # every table here is a session temp view already: ``temporary`` changes nothing;
-        # Spark partitions a join across tasks itself, so ``slice_key`` is not needed either
+        # Spark partitions a join across tasks itself, so ``slice_key`` is not needed either,
+        # and a view stores nothing, so ``zstd_columns`` neither
         frame = _widened(self.spark.sql(to_spark_sql(sql)))
         return self._register(table, frame)
 
