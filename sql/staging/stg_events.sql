@@ -5,7 +5,7 @@
 -- ts_at is the instant of a typed timestamp column when it is in the accepted range (ts is
 -- then NULL); otherwise ts is the text, which jm_ts parses and jm_ts_problem explains.
 -- Low-cardinality text (channel, event name, device, outcome, topic) is normalised once
--- per distinct value, and each distinct user id hashed once, then joined back.
+-- per distinct value, and each distinct user id, email and phone hashed once, then joined back.
 with ctx as (
     select * from _load_context
 ),
@@ -28,14 +28,25 @@ user_hashes as (
     from (select distinct user_id from _input where user_id is not null)
 ),
 
+email_hashes as (
+    -- so does an email (HMAC-SHA256 is two hashes per value): each one checked and hashed once
+    select email, jm_hash(jm_email(email)) as email_hash
+    from (select distinct email from _input where email is not null)
+),
+
+phone_hashes as (
+    select phone, jm_hash(jm_phone(phone)) as phone_hash
+    from (select distinct phone from _input where phone is not null)
+),
+
 parsed as (
     select
         i.*,
         coalesce(i.ts_at, jm_ts(i.ts, ctx.time_zone)) as ts_utc,
         nullif(trim(i.anonymous_id), '') as anonymous_key,
         u.user_id_hash,
-        jm_hash(jm_email(i.email)) as email_hash,
-        jm_hash(jm_phone(i.phone)) as phone_hash,
+        e.email_hash,
+        p.phone_hash,
         coalesce(channel_slug.slug, ctx.channel, 'web') as channel_name,
         activity_slug.slug as activity,
         device_slug.slug as device_name,
@@ -49,6 +60,8 @@ parsed as (
     from _input as i
     cross join ctx
     left join user_hashes as u on i.user_id = u.user_id
+    left join email_hashes as e on i.email = e.email
+    left join phone_hashes as p on i.phone = p.phone
     left join slugs as channel_slug on i.channel = channel_slug.value
     left join slugs as activity_slug on i.event_name = activity_slug.value
     left join slugs as device_slug on i.device = device_slug.value
