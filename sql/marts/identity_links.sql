@@ -3,6 +3,8 @@
 --   when either side is a super-node); explains every merge behind a customer_key
 -- time column: first_seen (null for identity records)
 -- parameters: none
+-- zstd columns: identifier_a, identifier_b
+--   (hashes and cookie ids: 8.2 s against 10.3 s to write 9.7M rows at 100M events)
 with final as (
     select
         p.identifier_type_a,

@@ -6,6 +6,8 @@
 --   inactivity, or open (the customer's latest journey, not converted yet); channels:
 --   the distinct channels it crossed, alphabetically; lists are sorted after aggregating
 --   (list_sort), never aggregated in order
+-- zstd columns: touchpoint_sequence
+--   (rarely repeated: the table took 8.3 s against 10.0 s to write at 100M events)
 -- ids: journey_id is <customer_key>-j<journey_number>, as in int_sessions__journeyed and
 --   sessions; built after grouping: as any_value() state of the group-by of 17.8M sessions
 --   at 100M events, the strings made it 75.1 s against 43.5 s

@@ -2,6 +2,8 @@
 --   the session timeout (see int_touchpoints__sessionized for every split rule)
 -- time column: session_start
 -- parameters: none (cfg_session and cfg_journey are applied upstream)
+-- zstd columns: touchpoint_sequence
+--   (rarely repeated: 4.0 s against 5.2 s to write 17.8M at 100M events)
 -- split_reason: why this session started: first, timeout, max_length, source_session, channel
 -- ids: session_id is <customer_key>-s<session_number> and journey_id <customer_key>-j<journey_number>
 --   (built here after the join: carried through the join of 17.8M sessions at 100M events,

@@ -60,8 +60,8 @@ class Model:
 
     @property
     def zstd_columns(self) -> tuple[str, ...]:
-        """The header's ``-- zstd columns: a, b``: text columns nearly unique per row, which
-        the engine may store with zstd."""
+        """The header's ``-- zstd columns: a, b``: text columns whose values rarely repeat (ids,
+        hashes, long sequences), which the engine may store with zstd."""
         found = re.search(r"^-- zstd columns: ([\w, ]+)$", self.sql, flags=re.MULTILINE)
         return tuple(name.strip() for name in found.group(1).split(",")) if found else ()
 

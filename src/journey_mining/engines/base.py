@@ -44,8 +44,8 @@ class Engine(Protocol):
         ``temporary``: the table is needed only until the end of this build (an intermediate
         model), so the engine may keep it out of persistent storage.
         ``slice_key``: the engine may build the table in ranges of this key (a hint).
-        ``zstd_columns``: text columns nearly unique per row, which the engine may store with
-        zstd (a hint).
+        ``zstd_columns``: text columns whose values rarely repeat, which the engine may store
+        with zstd (a hint).
         """
         ...
 

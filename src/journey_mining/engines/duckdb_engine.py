@@ -86,7 +86,7 @@ class DuckDBEngine:
     def _columns_ddl(self, sql: str, zstd_columns: Sequence[str]) -> str:
         """The result columns of ``sql`` as table columns, ``zstd_columns`` stored with zstd:
         DuckDB's default for text (DICT_FSST) spends its write looking for a dictionary that
-        values unique per row do not have."""
+        values which rarely repeat do not have."""
         described = self.con.execute(f"describe ({sql})").fetchall()
         missing = set(zstd_columns) - {str(row[0]) for row in described}
         if missing:
