@@ -57,7 +57,6 @@ class Model:
         found = re.search(r"^-- slice key: (\w+)\.(\w+)\b", self.sql, flags=re.MULTILINE)
         return SliceKey(found.group(1), found.group(2)) if found else None
 
-
     @property
     def zstd_columns(self) -> tuple[str, ...]:
         """The header's ``-- zstd columns: a, b``: text columns whose values rarely repeat (ids,
