@@ -405,6 +405,11 @@ def test_fixed_translations() -> None:
     assert "LISTAGG(c, ',') WITHIN GROUP (ORDER BY c NULLS LAST)" in to_spark_sql(
         "select string_agg(c, ',' order by c) from t"
     )
+    # DuckDB's lists are 1-based, Spark's 0-based: sqlglot shifts an index it knows to be an
+    # integer (a literal, a cast), and leaves an untyped one as it is, one element off
+    assert "names[0]" in to_spark_sql("select names[1] from t")
+    assert "names[CAST(code + 1 AS INT) + -1]" in to_spark_sql("select names[cast(code + 1 as integer)] from t")
+    assert "names[code + 1]" in to_spark_sql("select names[code + 1] from t")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,29 @@
 -- channels: the distinct channels used, alphabetically, joined with ','
 -- lists are sorted after aggregating (list_sort), never aggregated in order: the result
 --   does not depend on the order rows arrive in, on either engine
-with channels as (
+-- touchpoint_sequence: each step is aggregated as one integer (its customer_seq times the
+--   number of touchpoint names, plus the code of its name), sorted, and decoded once per
+--   session: a list of integers is a lighter aggregate state than one of (seq, name)
+--   structs, and it is this state that spills at 100M events
+with codes as (
+    select touchpoint, cast(row_number() over (order by touchpoint) - 1 as bigint) as code
+    from (select distinct touchpoint from int_touchpoints__sessionized where touchpoint is not null)
+),
+
+-- decodes: code c is names[c + 1] (the index cast to integer: only then does sqlglot shift it
+--   to Spark's 0-based lists)
+names as (
+    select list_sort(list(touchpoint)) as names, count(*) as name_count
+    from codes
+),
+
+coded as (
+    select t.*, c.code
+    from int_touchpoints__sessionized as t
+    left join codes as c on c.touchpoint = t.touchpoint
+),
+
+channels as (
     select
         customer_number,
         segment_number,
@@ -38,22 +60,26 @@ steps as (
         -- next step is not in it: no arg_min/arg_max over every step
         max(touchpoint) filter (where split_reason is not null) as first_touchpoint,
         max(touchpoint) filter (where not next_in_session) as last_touchpoint,
-        -- (step number, touchpoint) pairs sorted as a list: ordered string_agg sorts every
-        -- session's rows separately, several times slower
-        array_to_string(
-            list_transform(
-                list_sort(list({'seq': customer_seq, 'touchpoint': touchpoint})), lambda x: x.touchpoint
-            ),
-            ' > '
-        ) as touchpoint_sequence,
+        -- coded steps sorted as a list: ordered string_agg sorts every session's rows
+        -- separately, several times slower
+        list_sort(list(customer_seq * n.name_count + code)) as coded_sequence,
         max(split_reason) as split_reason
-    from int_touchpoints__sessionized
+    from coded
+    cross join names as n
     group by customer_number, segment_number, length_part
 ),
 
 final as (
-    select s.*, c.channels, c.channel_count
+    select
+        s.* exclude (coded_sequence, split_reason),
+        array_to_string(
+            list_transform(s.coded_sequence, lambda x: n.names[cast(x % n.name_count + 1 as integer)]), ' > '
+        ) as touchpoint_sequence,
+        s.split_reason,
+        c.channels,
+        c.channel_count
     from steps as s
+    cross join names as n
     inner join channels as c
         on c.customer_number = s.customer_number
         and c.segment_number = s.segment_number
