@@ -9,31 +9,53 @@
 --   uncompressed once the build outgrows memory
 -- both windows sort narrow rows: only the columns carried to the output and what the
 --   enabled split rules compare; the other touchpoint columns are joined in
---   session_touchpoints
-with steps as (
+--   session_touchpoints. Touchpoint and channel names go through both sorts as integer
+--   codes, the split reason as a number, all named in final: rows without text sort faster
+--   (10M, memory_limit 400MB: 8.4 against 11.6 s). A list index is cast to integer: only
+--   then does sqlglot shift it to Spark's 0-based lists
+with touchpoint_codes as (
+    select touchpoint, cast(row_number() over (order by touchpoint) as integer) as code
+    from (select distinct touchpoint from int_touchpoints__stitched where touchpoint is not null)
+),
+
+channel_codes as (
+    select c.channel, cast(row_number() over (order by c.channel) as integer) as code, ct.timeout_seconds
+    from (select distinct channel from int_touchpoints__stitched where channel is not null) as c
+    left join cfg_channel_timeouts as ct on ct.channel = c.channel
+),
+
+names as (  -- code c is names[c]
+    select (select list_sort(list(touchpoint)) from touchpoint_codes) as touchpoints,
+        (select list_sort(list(channel)) from channel_codes) as channels
+),
+
+steps as (
     select
-        t.customer_number, t.ts, t.ingest_seq, t.channel, t.touchpoint,
+        t.customer_number, t.ts, t.ingest_seq, ch.code as channel_code, tp.code as touchpoint_code,
         t.is_conversion, t.is_cart, t.is_checkout,
-        coalesce(ct.timeout_seconds, s.timeout_seconds) as timeout_seconds,
-        case when s.split_by_channel then t.channel end as split_channel,
+        coalesce(ch.timeout_seconds, s.timeout_seconds) as timeout_seconds,
+        case when s.split_by_channel then ch.code end as split_channel,
         case when s.use_source_session_id then t.source_session_id end as split_source_session
     from int_touchpoints__stitched as t
     cross join cfg_session as s
-    left join cfg_channel_timeouts as ct on ct.channel = t.channel
+    left join touchpoint_codes as tp on tp.touchpoint = t.touchpoint
+    left join channel_codes as ch on ch.channel = t.channel
 ),
 
 -- first pass: the step number and why a step starts a segment (from the previous step)
 neighbours as (
     select
-        customer_number, ts, ingest_seq, channel, touchpoint, is_conversion, is_cart, is_checkout,
+        customer_number, ts, ingest_seq, channel_code, touchpoint_code,
+        is_conversion, is_cart, is_checkout,
         row_number() over customer_order as customer_seq,
-        case
-            when lag(ts) over customer_order is null then 'first'
-            when round(epoch(ts) - epoch(lag(ts) over customer_order), 6) > timeout_seconds then 'timeout'
+        -- 1 first, 2 timeout, 3 source_session, 4 channel (named in final)
+        cast(case
+            when lag(ts) over customer_order is null then 1
+            when round(epoch(ts) - epoch(lag(ts) over customer_order), 6) > timeout_seconds then 2
             when split_source_session is distinct from lag(split_source_session) over customer_order
-                then 'source_session'
-            when split_channel <> lag(split_channel) over customer_order then 'channel'
-        end as break_reason,
+                then 3
+            when split_channel <> lag(split_channel) over customer_order then 4
+        end as tinyint) as break_reason,
         lag(ts) over customer_order as previous_ts
     from steps
     window customer_order as (partition by customer_number order by ts, ingest_seq)
@@ -49,7 +71,7 @@ segments as (
         max(case when break_reason is not null then ts end) over customer_order as segment_start,
         lead(break_reason) over customer_order is not null as next_is_break,
         lead(ts) over customer_order as next_ts,
-        lead(touchpoint) over customer_order as next_customer_touchpoint
+        lead(touchpoint_code) over customer_order as next_touchpoint_code
     from neighbours
     window customer_order as (partition by customer_number order by customer_seq)
 ),
@@ -79,18 +101,19 @@ parts as (
 
 final as (
     select
-        ingest_seq, ts, channel, touchpoint, customer_number,
-        is_conversion, is_cart, is_checkout,
-        customer_seq,
-        segment_number,
-        length_part,
-        coalesce(break_reason, case when length_part > previous_part then 'max_length' end)
-            as split_reason,
-        next_ts is not null and not next_is_break and next_part = length_part
+        p.ingest_seq, p.ts, n.channels[cast(p.channel_code as integer)] as channel,
+        n.touchpoints[cast(p.touchpoint_code as integer)] as touchpoint, p.customer_number,
+        p.is_conversion, p.is_cart, p.is_checkout, p.customer_seq, p.segment_number, p.length_part,
+        case p.break_reason
+            when 1 then 'first' when 2 then 'timeout' when 3 then 'source_session' when 4 then 'channel'
+            else case when p.length_part > p.previous_part then 'max_length' end
+        end as split_reason,
+        p.next_ts is not null and not p.next_is_break and p.next_part = p.length_part
             as next_in_session,
-        next_ts,
-        next_customer_touchpoint
-    from parts
+        p.next_ts,
+        n.touchpoints[cast(p.next_touchpoint_code as integer)] as next_customer_touchpoint
+    from parts as p
+    cross join names as n
 )
 
 select * from final
