@@ -11,22 +11,17 @@
 --   number of touchpoint names, plus the code of its name), sorted, and decoded once per
 --   session: a list of integers is a lighter aggregate state than one of (seq, name)
 --   structs, and it is this state that spills at 100M events
-with codes as (
-    select touchpoint, cast(row_number() over (order by touchpoint) - 1 as bigint) as code
-    from (select distinct touchpoint from int_touchpoints__sessionized where touchpoint is not null)
-),
-
 -- decodes: code c is names[c + 1] (the index cast to integer: only then does sqlglot shift it
 --   to Spark's 0-based lists)
-names as (
+with names as (
     select list_sort(list(touchpoint)) as names, count(*) as name_count
-    from codes
+    from int_touchpoint_names__coded
 ),
 
 coded as (
     select t.*, c.code
     from int_touchpoints__sessionized as t
-    left join codes as c on c.touchpoint = t.touchpoint
+    left join int_touchpoint_names__coded as c on c.touchpoint = t.touchpoint
 ),
 
 channels as (
@@ -62,7 +57,7 @@ steps as (
         max(touchpoint) filter (where not next_in_session) as last_touchpoint,
         -- coded steps sorted as a list: ordered string_agg sorts every session's rows
         -- separately, several times slower
-        list_sort(list(customer_seq * n.name_count + code)) as coded_sequence,
+        list_sort(list(customer_seq * n.name_count + cast(code as bigint))) as coded_sequence,
         max(split_reason) as split_reason
     from coded
     cross join names as n

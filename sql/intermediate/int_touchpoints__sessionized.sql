@@ -9,23 +9,18 @@
 --   uncompressed once the build outgrows memory
 -- both windows sort narrow rows: only the columns carried to the output and what the
 --   enabled split rules compare; the other touchpoint columns are joined in
---   session_touchpoints. Touchpoint and channel names go through both sorts as integer
---   codes, the split reason as a number, all named in final: rows without text sort faster
---   (10M, memory_limit 400MB: 8.4 against 11.6 s). A list index is cast to integer: only
---   then does sqlglot shift it to Spark's 0-based lists
-with touchpoint_codes as (
-    select touchpoint, cast(row_number() over (order by touchpoint) as integer) as code
-    from (select distinct touchpoint from int_touchpoints__stitched where touchpoint is not null)
-),
-
-channel_codes as (
+--   session_touchpoints. Touchpoint names (int_touchpoint_names__coded) and channels go
+--   through both sorts as integer codes, the split reason as a number, all named in final:
+--   rows without text sort faster (10M, memory_limit 400MB: 8.4 against 11.6 s). A list
+--   index is cast to integer: only then does sqlglot shift it to Spark's 0-based lists
+with channel_codes as (
     select c.channel, cast(row_number() over (order by c.channel) as integer) as code, ct.timeout_seconds
     from (select distinct channel from int_touchpoints__stitched where channel is not null) as c
     left join cfg_channel_timeouts as ct on ct.channel = c.channel
 ),
 
-names as (  -- code c is names[c]
-    select (select list_sort(list(touchpoint)) from touchpoint_codes) as touchpoints,
+names as (  -- touchpoint code c is touchpoints[c + 1], channel code c channels[c]
+    select (select list_sort(list(touchpoint)) from int_touchpoint_names__coded) as touchpoints,
         (select list_sort(list(channel)) from channel_codes) as channels
 ),
 
@@ -38,7 +33,7 @@ steps as (
         case when s.use_source_session_id then t.source_session_id end as split_source_session
     from int_touchpoints__stitched as t
     cross join cfg_session as s
-    left join touchpoint_codes as tp on tp.touchpoint = t.touchpoint
+    left join int_touchpoint_names__coded as tp on tp.touchpoint = t.touchpoint
     left join channel_codes as ch on ch.channel = t.channel
 ),
 
@@ -102,7 +97,7 @@ parts as (
 final as (
     select
         p.ingest_seq, p.ts, n.channels[cast(p.channel_code as integer)] as channel,
-        n.touchpoints[cast(p.touchpoint_code as integer)] as touchpoint, p.customer_number,
+        n.touchpoints[cast(p.touchpoint_code + 1 as integer)] as touchpoint, p.customer_number,
         p.is_conversion, p.is_cart, p.is_checkout, p.customer_seq, p.segment_number, p.length_part,
         case p.break_reason
             when 1 then 'first' when 2 then 'timeout' when 3 then 'source_session' when 4 then 'channel'
@@ -111,7 +106,7 @@ final as (
         p.next_ts is not null and not p.next_is_break and p.next_part = p.length_part
             as next_in_session,
         p.next_ts,
-        n.touchpoints[cast(p.next_touchpoint_code as integer)] as next_customer_touchpoint
+        n.touchpoints[cast(p.next_touchpoint_code + 1 as integer)] as next_customer_touchpoint
     from parts as p
     cross join names as n
 )
