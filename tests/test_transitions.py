@@ -225,13 +225,20 @@ def test_transition_quantiles_are_exact(moves: list[tuple[str, str, int, float |
     """Counts, customers, medians and p90s equal a sort of each edge's moves."""
     models = {m.name: m for m in discover(("intermediate",))}
     con = duckdb.connect()
+    # the moves hold touchpoint codes: a name's 0-based position in name order
+    names = sorted({name for move in moves for name in move[:2]})
+    con.execute("create table int_touchpoint_names__coded (touchpoint varchar, code integer)")
+    con.executemany(
+        "insert into int_touchpoint_names__coded values (?, ?)",
+        [(name, code) for code, name in enumerate(names)],
+    )
     con.execute(
-        "create table int_transition_moves__listed (from_touchpoint varchar, to_touchpoint varchar, "
+        "create table int_transition_moves__listed (from_code integer, to_code integer, "
         "customer_number bigint, seconds double, in_session boolean, in_journey boolean)"
     )
     con.executemany(
         "insert into int_transition_moves__listed values (?, ?, ?, ?, ?, ?)",
-        [[*move, in_journey(move)] for move in moves],
+        [[names.index(move[0]), names.index(move[1]), *move[2:], in_journey(move)] for move in moves],
     )
     con.execute(
         f"create table int_transition_edges__counted as {models['int_transition_edges__counted'].sql}"

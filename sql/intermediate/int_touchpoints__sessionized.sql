@@ -1,6 +1,7 @@
 -- grain: one row per journey step (touchpoint occurrence), placed in its session, which
 --   is identified by (customer_number, segment_number, length_part); split_reason is set on
 --   a session's first step only, and next_in_session is false on its last step only
+--   (touchpoint_code, next_touchpoint_code: the codes of int_touchpoint_names__coded)
 -- time column: ts (UTC); a customer's steps are ordered by ts, then ingest_seq
 -- parameters: cfg_session (timeout_seconds, max_length_seconds, split_by_channel,
 --   use_source_session_id), cfg_channel_timeouts (by the later touchpoint's channel)
@@ -106,7 +107,9 @@ final as (
         p.next_ts is not null and not p.next_is_break and p.next_part = p.length_part
             as next_in_session,
         p.next_ts,
-        n.touchpoints[cast(p.next_touchpoint_code + 1 as integer)] as next_customer_touchpoint
+        n.touchpoints[cast(p.next_touchpoint_code + 1 as integer)] as next_customer_touchpoint,
+        p.touchpoint_code,
+        p.next_touchpoint_code
     from parts as p
     cross join names as n
 )

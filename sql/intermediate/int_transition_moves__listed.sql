@@ -6,20 +6,23 @@
 --   its last occurrence)
 -- storage: persistent (read by three models): compressed in the database file, it is
 --   cheaper to re-read than a temp table spilled uncompressed once the build outgrows memory
+-- touchpoints by code (int_touchpoint_names__coded), '(start)' -1 and '(exit)' -2: the moves
+--   are grouped three times, and rows without text are lighter (named in
+--   int_transition_edges__counted, once per edge)
 -- one table for both units, so session and journey transitions are aggregated in one pass;
 --   only session boundaries (first and last steps) are joined to their journey
 with steps as (
     select
-        t.touchpoint,
+        t.touchpoint_code,
         t.customer_number,
         t.segment_number,
         t.length_part,
         t.customer_seq,
         t.split_reason,
         t.next_in_session,
-        t.next_customer_touchpoint,
+        t.next_touchpoint_code,
         round(epoch(t.next_ts) - epoch(t.ts), 6) as seconds_to_next,
-        coalesce(t.next_customer_touchpoint = t.touchpoint, false) and s.collapse_repeats as repeats
+        coalesce(t.next_touchpoint_code = t.touchpoint_code, false) and s.collapse_repeats as repeats
     from int_touchpoints__sessionized as t
     cross join cfg_session as s
 ),
@@ -39,17 +42,17 @@ boundaries as (
 
 final as (
     select
-        touchpoint as from_touchpoint, next_customer_touchpoint as to_touchpoint, customer_number,
+        touchpoint_code as from_code, next_touchpoint_code as to_code, customer_number,
         seconds_to_next as seconds, true as in_session, true as in_journey
     from steps where next_in_session and not repeats
     union all
-    select '(start)', touchpoint, customer_number, cast(null as double), true, starts_journey
+    select -1, touchpoint_code, customer_number, cast(null as double), true, starts_journey
     from boundaries where split_reason is not null
     union all
-    select touchpoint, '(exit)', customer_number, cast(null as double), true, not next_session_in_journey
+    select touchpoint_code, -2, customer_number, cast(null as double), true, not next_session_in_journey
     from boundaries where not next_in_session
     union all
-    select touchpoint, next_customer_touchpoint, customer_number, seconds_to_next, false, true
+    select touchpoint_code, next_touchpoint_code, customer_number, seconds_to_next, false, true
     from boundaries where not next_in_session and next_session_in_journey and not repeats
 )
 
