@@ -8,7 +8,7 @@
 -- lists are sorted after aggregating (list_sort), never aggregated in order: the result
 --   does not depend on the order rows arrive in, on either engine
 -- touchpoint_sequence: each step is aggregated as one integer (its customer_seq times the
---   number of touchpoint names, plus the code of its name), sorted, and decoded once per
+--   number of touchpoint names, plus its touchpoint_code), sorted, and decoded once per
 --   session: a list of integers is a lighter aggregate state than one of (seq, name)
 --   structs, and it is this state that spills at 100M events
 -- decodes: code c is names[c + 1] (the index cast to integer: only then does sqlglot shift it
@@ -16,12 +16,6 @@
 with names as (
     select list_sort(list(touchpoint)) as names, count(*) as name_count
     from int_touchpoint_names__coded
-),
-
-coded as (
-    select t.*, c.code
-    from int_touchpoints__sessionized as t
-    left join int_touchpoint_names__coded as c on c.touchpoint = t.touchpoint
 ),
 
 channels as (
@@ -57,9 +51,9 @@ steps as (
         max(touchpoint) filter (where not next_in_session) as last_touchpoint,
         -- coded steps sorted as a list: ordered string_agg sorts every session's rows
         -- separately, several times slower
-        list_sort(list(customer_seq * n.name_count + cast(code as bigint))) as coded_sequence,
+        list_sort(list(customer_seq * n.name_count + cast(touchpoint_code as bigint))) as coded_sequence,
         max(split_reason) as split_reason
-    from coded
+    from int_touchpoints__sessionized
     cross join names as n
     group by customer_number, segment_number, length_part
 ),
