@@ -15,12 +15,12 @@
 --   rows without text sort faster (10M, memory_limit 400MB: 8.4 against 11.6 s). A list
 --   index is cast to integer: only then does sqlglot shift it to Spark's 0-based lists
 with channel_codes as (
-    select c.channel, cast(row_number() over (order by c.channel) as integer) as code, ct.timeout_seconds
+    select c.channel, cast(row_number() over (order by c.channel) - 1 as integer) as code, ct.timeout_seconds
     from (select distinct channel from int_touchpoints__stitched where channel is not null) as c
     left join cfg_channel_timeouts as ct on ct.channel = c.channel
 ),
 
-names as (  -- touchpoint code c is touchpoints[c + 1], channel code c channels[c]
+names as (  -- code c, 0-based in name order as in int_touchpoint_names__coded, is list[c + 1]
     select (select list_sort(list(touchpoint)) from int_touchpoint_names__coded) as touchpoints,
         (select list_sort(list(channel)) from channel_codes) as channels
 ),
@@ -97,7 +97,7 @@ parts as (
 
 final as (
     select
-        p.ingest_seq, p.ts, n.channels[cast(p.channel_code as integer)] as channel,
+        p.ingest_seq, p.ts, n.channels[cast(p.channel_code + 1 as integer)] as channel,
         n.touchpoints[cast(p.touchpoint_code + 1 as integer)] as touchpoint, p.customer_number,
         p.is_conversion, p.is_cart, p.is_checkout, p.customer_seq, p.segment_number, p.length_part,
         case p.break_reason
