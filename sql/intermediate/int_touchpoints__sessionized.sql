@@ -1,28 +1,25 @@
 -- grain: one row per journey step (touchpoint occurrence), placed in its session, which
---   is identified by (customer_number, segment_number, length_part); split_reason is set on
+--   is identified by (customer_number, segment_number, length_part); split_code is set on
 --   a session's first step only, and next_in_session is false on its last step only
---   (touchpoint_code, next_touchpoint_code: the codes of int_touchpoint_names__coded)
 -- time column: ts (UTC); a customer's steps are ordered by ts, then ingest_seq
 -- parameters: cfg_session (timeout_seconds, max_length_seconds, split_by_channel,
 --   use_source_session_id), cfg_channel_timeouts (by the later touchpoint's channel)
--- storage: persistent (read by six models, by session_touchpoints once per range):
+-- storage: persistent (read by five models, by session_touchpoints once per range):
 --   compressed in the database file, it is cheaper to re-read than a temp table spilled
 --   uncompressed once the build outgrows memory
+-- codes, not text: touchpoint_code and next_touchpoint_code are int_touchpoint_names__coded's,
+--   channel_code int_channel_names__coded's, and split_code says why a session starts
+--   (1 first, 2 timeout, 3 source_session, 4 channel, 5 max_length; int_sessions__aggregated
+--   names it). Rows without text sort faster through both windows (10M, memory_limit
+--   400MB: 8.4 against 11.6 s), are written and re-read faster, and make lighter group-by
+--   keys and states downstream; only the models that show a name decode it
 -- both windows sort narrow rows: only the columns carried to the output and what the
 --   enabled split rules compare; the other touchpoint columns are joined in
---   session_touchpoints. Touchpoint names (int_touchpoint_names__coded) and channels go
---   through both sorts as integer codes, the split reason as a number, all named in final:
---   rows without text sort faster (10M, memory_limit 400MB: 8.4 against 11.6 s). A list
---   index is cast to integer: only then does sqlglot shift it to Spark's 0-based lists
-with channel_codes as (
-    select c.channel, cast(row_number() over (order by c.channel) - 1 as integer) as code, ct.timeout_seconds
-    from (select distinct channel from int_touchpoints__stitched where channel is not null) as c
+--   session_touchpoints
+with channels as (
+    select c.channel, c.code, ct.timeout_seconds
+    from int_channel_names__coded as c
     left join cfg_channel_timeouts as ct on ct.channel = c.channel
-),
-
-names as (  -- code c, 0-based in name order as in int_touchpoint_names__coded, is list[c + 1]
-    select (select list_sort(list(touchpoint)) from int_touchpoint_names__coded) as touchpoints,
-        (select list_sort(list(channel)) from channel_codes) as channels
 ),
 
 steps as (
@@ -35,7 +32,7 @@ steps as (
     from int_touchpoints__stitched as t
     cross join cfg_session as s
     left join int_touchpoint_names__coded as tp on tp.touchpoint = t.touchpoint
-    left join channel_codes as ch on ch.channel = t.channel
+    left join channels as ch on ch.channel = t.channel
 ),
 
 -- first pass: the step number and why a step starts a segment (from the previous step)
@@ -44,7 +41,7 @@ neighbours as (
         customer_number, ts, ingest_seq, channel_code, touchpoint_code,
         is_conversion, is_cart, is_checkout,
         row_number() over customer_order as customer_seq,
-        -- 1 first, 2 timeout, 3 source_session, 4 channel (named in final)
+        -- 1 first, 2 timeout, 3 source_session, 4 channel (5 max_length: in final)
         cast(case
             when lag(ts) over customer_order is null then 1
             when round(epoch(ts) - epoch(lag(ts) over customer_order), 6) > timeout_seconds then 2
@@ -97,21 +94,14 @@ parts as (
 
 final as (
     select
-        p.ingest_seq, p.ts, n.channels[cast(p.channel_code + 1 as integer)] as channel,
-        n.touchpoints[cast(p.touchpoint_code + 1 as integer)] as touchpoint, p.customer_number,
-        p.is_conversion, p.is_cart, p.is_checkout, p.customer_seq, p.segment_number, p.length_part,
-        case p.break_reason
-            when 1 then 'first' when 2 then 'timeout' when 3 then 'source_session' when 4 then 'channel'
-            else case when p.length_part > p.previous_part then 'max_length' end
-        end as split_reason,
-        p.next_ts is not null and not p.next_is_break and p.next_part = p.length_part
-            as next_in_session,
-        p.next_ts,
-        n.touchpoints[cast(p.next_touchpoint_code + 1 as integer)] as next_customer_touchpoint,
-        p.touchpoint_code,
-        p.next_touchpoint_code
-    from parts as p
-    cross join names as n
+        ingest_seq, ts, channel_code, touchpoint_code, customer_number,
+        is_conversion, is_cart, is_checkout, customer_seq, segment_number, length_part,
+        cast(coalesce(break_reason, case when length_part > previous_part then 5 end) as tinyint)
+            as split_code,
+        next_ts is not null and not next_is_break and next_part = length_part as next_in_session,
+        next_ts,
+        next_touchpoint_code
+    from parts
 )
 
 select * from final

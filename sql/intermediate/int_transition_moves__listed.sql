@@ -18,7 +18,7 @@ with steps as (
         t.segment_number,
         t.length_part,
         t.customer_seq,
-        t.split_reason,
+        t.split_code,
         t.next_in_session,
         t.next_touchpoint_code,
         round(epoch(t.next_ts) - epoch(t.ts), 6) as seconds_to_next,
@@ -37,7 +37,7 @@ boundaries as (
         on j.customer_number = t.customer_number
         and j.segment_number = t.segment_number
         and j.length_part = t.length_part
-    where t.split_reason is not null or not t.next_in_session
+    where t.split_code is not null or not t.next_in_session
 ),
 
 final as (
@@ -47,7 +47,7 @@ final as (
     from steps where next_in_session and not repeats
     union all
     select -1, touchpoint_code, customer_number, cast(null as double), true, starts_journey
-    from boundaries where split_reason is not null
+    from boundaries where split_code is not null
     union all
     select touchpoint_code, -2, customer_number, cast(null as double), true, not next_session_in_journey
     from boundaries where not next_in_session

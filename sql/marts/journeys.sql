@@ -22,7 +22,7 @@ with journey_sessions as (
 ),
 
 journey_channels as (
-    select distinct j.customer_number, j.journey_number, c.channel
+    select distinct j.customer_number, j.journey_number, c.channel_code
     from int_session_channels__listed as c
     inner join int_sessions__journeyed as j
         on j.customer_number = c.customer_number
@@ -30,11 +30,16 @@ journey_channels as (
         and j.length_part = c.length_part
 ),
 
-channels as (
+channel_names as (  -- code c is element c + 1, as in int_channel_names__coded
+    select list_sort(list(channel)) as names
+    from int_channel_names__coded
+),
+
+channels as (  -- codes follow channel order: sorted codes decode to alphabetical channels
     select
         customer_number,
         journey_number,
-        array_to_string(list_sort(list(channel)), ',') as channels,
+        list_sort(list(channel_code)) as channel_codes,
         count(*) as channel_count
     from journey_channels
     group by customer_number, journey_number
@@ -78,7 +83,9 @@ final as (
         round(epoch(g.journey_end) - epoch(g.journey_start), 6) as duration_seconds,
         g.sessions,
         g.touchpoints,
-        c.channels,
+        array_to_string(
+            list_transform(c.channel_codes, lambda x: n.names[cast(x + 1 as integer)]), ','
+        ) as channels,
         c.channel_count,
         g.converted,
         g.conversion_touchpoint,
@@ -96,6 +103,7 @@ final as (
     inner join channels as c
         on c.customer_number = g.customer_number and c.journey_number = g.journey_number
     inner join int_customers__keyed as k on k.customer_number = g.customer_number
+    cross join channel_names as n
 )
 
 select * from final

@@ -10,7 +10,33 @@
 --   (an md5 per row: stored with zstd, its write takes half the time of DuckDB's default)
 -- the touchpoint's own columns are joined to the narrow sessionized steps first, by
 --   ingest_seq (unique); only then are the sessions joined
-with details as (
+-- names: the steps carry codes (int_touchpoint_names__coded, int_channel_names__coded),
+--   decoded here before the joins (code c is element c + 1 of the sorted names; the index
+--   cast to integer: only then does sqlglot shift it to Spark's 0-based lists). Decoded
+--   first, the steps are the wider side, so DuckDB builds the join's hash table from
+--   touchpoints and streams the steps through it: rows come out in the steps' (customer)
+--   order, where a session's ids repeat and compress. With the names decoded after the
+--   joins, it built from the steps and wrote in touchpoint order: 16.6 against 9.8 s at 10M
+--   (tests/test_duckdb_engine.py checks the plan). The choice follows DuckDB's estimates:
+--   where many touchpoints are not steps (excluded ones), it builds from the steps anyway
+with names as (
+    select (select list_sort(list(touchpoint)) from int_touchpoint_names__coded) as touchpoints,
+        (select list_sort(list(channel)) from int_channel_names__coded) as channels
+),
+
+named as (
+    select
+        t.*,
+        n.touchpoints[cast(t.touchpoint_code + 1 as integer)] as touchpoint,
+        n.channels[cast(t.channel_code + 1 as integer)] as channel,
+        -- a null code is not looked up: Spark (ANSI) fails on a null index as on index -1
+        case when t.next_touchpoint_code is not null
+            then n.touchpoints[cast(t.next_touchpoint_code + 1 as integer)] end as next_customer_touchpoint
+    from int_touchpoints__sessionized as t
+    cross join names as n
+),
+
+details as (
     select
         t.*,
         d.device,
@@ -23,7 +49,7 @@ with details as (
         d.revenue,
         d.source,
         d.event_id
-    from int_touchpoints__sessionized as t
+    from named as t
     inner join touchpoints as d on d.ingest_seq = t.ingest_seq
 ),
 
