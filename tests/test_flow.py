@@ -38,10 +38,16 @@ PREFECT = Path(sys.executable).with_name("prefect")
 DEPLOYMENT = "journey-mining-nightly/nightly"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A temporary Prefect API (SQLite in a temp dir) for the whole session; its server
-    process sends no telemetry and keeps its files out of the project."""
+    """A temporary Prefect API (SQLite in a temp dir) for this module; its server process
+    sends no telemetry and keeps its files out of the project.
+
+    Module scope, not session: while the harness lives, Prefect's events client keeps a
+    websocket open whose keepalive pings draw from the global ``random`` from a background
+    thread every 20 s. Hypothesis checks that the global ``random`` does not change during a
+    draw, so a ping landing in a later fuzz test's draw failed it (CI, 2026-12-06). Leaving
+    the harness drains the events worker and closes that socket."""
     from prefect.testing.utilities import prefect_test_harness
 
     with pytest.MonkeyPatch.context() as patch:
