@@ -323,27 +323,62 @@ def stage_funnel_20(config: Config, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def stage_friction(config: Config, params: dict[str, Any]) -> dict[str, Any]:
+    """Friction, with ``parts``: the shared ``_fr_*`` tables, each kind's finder, the ranking."""
     try:
         from journey_mining.friction import detect_friction  # noqa: F401
     except ImportError as err:
         raise NotAvailableError(f"journey_mining.friction.detect_friction: {err}") from None
+    import journey_mining.friction as friction
+    from journey_mining.friction import prepared
     from journey_mining.pipeline import friction_step
 
+    timings = Timings()
+    timings.wrap(prepared, "prepare", "prepare the _fr_* tables")
+    # the finders are called from this tuple: each is timed under its module's name
+    friction.FINDERS = tuple(
+        _timed(timings, finder, f"kind {finder.__module__.rsplit('.', 1)[-1]}") for finder in friction.FINDERS
+    )
+    timings.wrap(friction, "assemble", "statistics and ranking (assemble)")
+    timings.wrap(friction, "materialise", "store the friction table")
     start = time.perf_counter()
     findings = friction_step(config)
-    return {"seconds": time.perf_counter() - start, "findings": findings}
+    seconds = time.perf_counter() - start
+    parts = timings.rounded()
+    parts["open, commit, close (rest)"] = round(seconds - sum(parts.values()), 3)
+    return {"seconds": seconds, "findings": findings, "parts": parts}
+
+
+def _timed(timings: Timings, function: Callable[..., Any], label: str) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        with timings.measure(label):
+            return function(*args, **kwargs)
+
+    return timed
 
 
 def stage_dashboard(config: Config, params: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard, with ``parts``: the Sankey step rows and maps, the funnel units and
+    breakdowns, the segment views; the rest is charts, headline numbers and HTML."""
     try:
         from journey_mining.viz.dashboard import write_dashboard, write_index  # noqa: F401
     except ImportError as err:
         raise NotAvailableError(f"journey_mining.viz.dashboard: {err}") from None
     from journey_mining.pipeline import dashboard_step
+    from journey_mining.viz import dashboard, sankey
 
+    timings = Timings()
+    timings.wrap(sankey, "prepare_rows", "sankey step rows (prepare_rows)")
+    timings.wrap(sankey, "segment_maps", "sankey maps per segment")
+    timings.wrap(sankey, "sankey_data", "sankey map of all sessions")
+    timings.wrap(dashboard, "prepare_funnel", "funnel units (prepare_funnel)")
+    timings.wrap(dashboard, "funnel_of", "funnel breakdowns")
+    timings.wrap(dashboard, "segment_views", "segment views")
     start = time.perf_counter()
     path = dashboard_step(config, run_id=params.get("run_id", "benchmark"))
-    return {"seconds": time.perf_counter() - start, "bytes": path.stat().st_size}
+    seconds = time.perf_counter() - start
+    parts = timings.rounded()
+    parts["charts, headline, HTML (rest)"] = round(seconds - sum(parts.values()), 3)
+    return {"seconds": seconds, "bytes": path.stat().st_size, "parts": parts}
 
 
 def stage_increment(config: Config, params: dict[str, Any]) -> dict[str, Any]:

@@ -144,6 +144,20 @@ def test_quick_benchmark_end_to_end(tmp_path: Path) -> None:
         assert record["stages"][stage]["status"] == "ok", stage
     assert record["stages"]["load"]["detail"]["load"]["events"]["loaded"] > 0
     assert record["stages"]["increment"]["detail"]["files_skipped"] >= 1
+    # friction and dashboard say where their time went: every part timed, none counted twice
+    for stage, expected in (
+        (
+            "friction",
+            {"prepare the _fr_* tables", "kind loop", "kind drop_off", "statistics and ranking (assemble)"},
+        ),
+        ("dashboard", {"sankey step rows (prepare_rows)", "funnel units (prepare_funnel)", "segment views"}),
+    ):
+        result = record["stages"][stage]
+        assert result["status"] == "ok", (stage, result)
+        parts = result["detail"]["parts"]
+        assert expected <= set(parts), (stage, parts)
+        assert all(parts[name] > 0 for name in expected), (stage, parts)
+        assert min(parts.values()) >= 0, (stage, parts)  # the rest: the stage's time outside the parts
     derived = record["derived"]
     assert derived["end_to_end_seconds"] > 0
     assert derived["ratio_sessionize_vs_sort"] > 0
