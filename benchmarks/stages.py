@@ -120,16 +120,19 @@ class Timings:
             self.seconds[label] += time.perf_counter() - start
             self.calls[label] += 1
 
-    def wrap(self, owner: Any, name: str, label: Callable[..., str] | str | None = None) -> None:
-        """Replace ``owner.name`` by a timed wrapper (instrumentation of this process only)."""
-        original = getattr(owner, name)
+    def timed(self, function: Callable[..., Any], label: Callable[..., str] | str) -> Callable[..., Any]:
+        """``function``, timed under ``label`` (a string, or a function of its arguments)."""
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            key = label(*args, **kwargs) if callable(label) else (label or name)
+            key = label(*args, **kwargs) if callable(label) else label
             with self.measure(key):
-                return original(*args, **kwargs)
+                return function(*args, **kwargs)
 
-        setattr(owner, name, timed)
+        return timed
+
+    def wrap(self, owner: Any, name: str, label: Callable[..., str] | str | None = None) -> None:
+        """Replace ``owner.name`` by a timed wrapper (instrumentation of this process only)."""
+        setattr(owner, name, self.timed(getattr(owner, name), label or name))
 
     def rounded(self) -> dict[str, float]:
         return {k: round(v, 3) for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])}
@@ -336,7 +339,7 @@ def stage_friction(config: Config, params: dict[str, Any]) -> dict[str, Any]:
     timings.wrap(prepared, "prepare", "prepare the _fr_* tables")
     # the finders are called from this tuple: each is timed under its module's name
     friction.FINDERS = tuple(
-        _timed(timings, finder, f"kind {finder.__module__.rsplit('.', 1)[-1]}") for finder in friction.FINDERS
+        timings.timed(finder, f"kind {finder.__module__.rsplit('.', 1)[-1]}") for finder in friction.FINDERS
     )
     timings.wrap(friction, "assemble", "statistics and ranking (assemble)")
     timings.wrap(friction, "materialise", "store the friction table")
@@ -346,14 +349,6 @@ def stage_friction(config: Config, params: dict[str, Any]) -> dict[str, Any]:
     parts = timings.rounded()
     parts["open, commit, close (rest)"] = round(seconds - sum(parts.values()), 3)
     return {"seconds": seconds, "findings": findings, "parts": parts}
-
-
-def _timed(timings: Timings, function: Callable[..., Any], label: str) -> Callable[..., Any]:
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        with timings.measure(label):
-            return function(*args, **kwargs)
-
-    return timed
 
 
 def stage_dashboard(config: Config, params: dict[str, Any]) -> dict[str, Any]:
