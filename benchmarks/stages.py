@@ -137,6 +137,13 @@ class Timings:
     def rounded(self) -> dict[str, float]:
         return {k: round(v, 3) for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])}
 
+    def with_rest(self, seconds: float, rest: str) -> dict[str, float]:
+        """The parts, and under ``rest`` what of ``seconds`` (a whole stage, the parts not
+        nested) no part timed."""
+        parts = self.rounded()
+        parts[rest] = round(seconds - sum(parts.values()), 3)
+        return parts
+
 
 # --- stages -------------------------------------------------------------------------------
 
@@ -346,8 +353,7 @@ def stage_friction(config: Config, params: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     findings = friction_step(config)
     seconds = time.perf_counter() - start
-    parts = timings.rounded()
-    parts["open, commit, close (rest)"] = round(seconds - sum(parts.values()), 3)
+    parts = timings.with_rest(seconds, "open, commit, close (rest)")
     return {"seconds": seconds, "findings": findings, "parts": parts}
 
 
@@ -371,8 +377,7 @@ def stage_dashboard(config: Config, params: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     path = dashboard_step(config, run_id=params.get("run_id", "benchmark"))
     seconds = time.perf_counter() - start
-    parts = timings.rounded()
-    parts["charts, headline, HTML (rest)"] = round(seconds - sum(parts.values()), 3)
+    parts = timings.with_rest(seconds, "charts, headline, HTML (rest)")
     return {"seconds": seconds, "bytes": path.stat().st_size, "parts": parts}
 
 
