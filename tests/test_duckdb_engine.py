@@ -59,7 +59,7 @@ def test_no_ranges_when_one_slice_holds_every_row() -> None:
 
 def test_rows_per_slice_follows_the_connections_memory_limit() -> None:
     con = keyed_table(35_000)
-    con.execute("set memory_limit = '2MB'")
+    con.execute("set memory_limit = '4MB'")
     per_slice = memory_bytes(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
     per_slice //= BYTES_PER_SLICED_ROW
     assert 9_000 < per_slice < 11_000
