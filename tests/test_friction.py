@@ -14,6 +14,7 @@ import pytest
 
 from journey_mining.config import Config
 from journey_mining.friction import FRICTION_COLUMNS, detect_friction, friction_state_effects
+from journey_mining.friction.prepared import examples
 from journey_mining.friction.stats import compare_proportions, wilson_interval
 from journey_mining.funnel import funnel
 from journey_mining.journeys import build_journeys
@@ -437,6 +438,19 @@ def test_shared_temp_tables_are_dropped_and_examples_are_journey_ids(warehouse, 
         assert ids == sorted(set(ids))
         assert len(ids) <= 3
         assert set(ids) <= journeys
+
+
+def test_examples_are_the_three_smallest_distinct_flagged_journeys_in_order() -> None:
+    rows = duckdb.sql(
+        f"""
+        select g, {examples("f")} as ids
+        from (values (1, 9, true), (1, 2, true), (1, 2, true), (1, 5, true), (1, 7, true),
+            (1, 1, false), (2, 3, false), (3, null, true), (3, 4, true), (3, 4, true)) as t(g, jid, f)
+        group by g
+        order by g
+        """
+    ).fetchall()
+    assert rows == [(1, [2, 5, 7]), (2, None), (3, [4])]
 
 
 def uniform_rows(seed: int, customers: int = 400) -> list[dict[str, Any]]:

@@ -289,8 +289,14 @@ def friction_tables(con: duckdb.DuckDBPyConnection, parameters: Mapping[str, Any
 
 
 def examples(flag: str, unit: str = "jid") -> str:
-    """SQL aggregate: the three smallest distinct ``jid`` of rows where ``flag`` holds."""
-    return f"list_slice(list_sort(list_distinct(list({unit}) filter (where {flag}))), 1, 3)"
+    """SQL aggregate: the three smallest distinct ``jid`` of rows where ``flag`` holds, in
+    ascending order (null when there are none).
+
+    ``min(distinct x, 3)`` keeps three values per group; listing every flagged ``jid`` and
+    then deduplicating and sorting the list made drop-off take 17.2 s instead of 13.9 s at
+    100M events (49.8M groups), for the same lists.
+    """
+    return f"min(distinct {unit}, 3) filter (where {flag})"
 
 
 def journey_examples(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
