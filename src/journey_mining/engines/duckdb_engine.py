@@ -21,8 +21,8 @@ from journey_mining.engines.base import Engine, SliceKey
 
 # memory_limit bytes per row of a model built in slices: session_touchpoints' join holds
 # each step's touchpoint columns in a hash table, which spills uncompressed once it
-# outgrows memory (more than 30 GiB at 100M events with a 4GB limit). Past about 10M rows
-# a range at 4GB its joins spill and slow down more than in proportion: at 100M events,
+# outgrows memory (more than 30 GiB at 100M events with a 4GB limit). With 4GB, a range of
+# more than about 10M rows spills its joins and slows down more than in proportion: at 100M events,
 # 10 ranges of 10M took 151-152 s, 8 of 12.5M 206 s, 5 of 20M 220 s (26 s a range
 # against 15 s); 20 ranges of 5M 179-201 s (each range re-reads the 17.8M sessions)
 BYTES_PER_SLICED_ROW = 400
