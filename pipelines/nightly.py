@@ -59,8 +59,8 @@ def build_journeys_task(config_path: str, engine: str | None = None) -> dict[str
 
 
 @task
-def detect_friction_task(config_path: str) -> int:
-    return friction_step(load_config(config_path))
+def detect_friction_task(config_path: str, engine: str | None = None) -> int:
+    return friction_step(load_config(config_path), engine=engine)
 
 
 @task
@@ -97,7 +97,8 @@ def nightly(
 ) -> dict[str, Any]:
     """One run: a day's new files in, every derived table and the dashboard out.
 
-    ``engine`` (``duckdb`` or ``spark``) overrides the config's ``engine.name`` for the build.
+    ``engine`` (``duckdb`` or ``spark``) overrides the config's ``engine.name`` for the build
+    and friction detection.
     """
     logger = get_run_logger()
     run_date = run_date or utc_now().date() - timedelta(days=1)
@@ -109,7 +110,7 @@ def nightly(
         try:
             loaded = load_sources_task(config_path, run_date)
             tables = build_journeys_task(config_path, engine)
-            findings = detect_friction_task(config_path)
+            findings = detect_friction_task(config_path, engine)
             headline = headline_task(config_path, run_id)
             manifest = manifest_task(config_path, run_id, run_date, tables, headline)
             dashboard = dashboard_task(config_path, run_id, manifest)

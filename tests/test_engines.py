@@ -3,7 +3,8 @@
 Hand-made edge cases (timeouts to the microsecond, ties broken by ingest order, time zones,
 per-channel timeouts, max length, super-nodes, long identity chains, journeys, transitions)
 are built once on each engine under several configs; then the bundled sample, through the
-pipeline's build step, with friction detection run on the Spark-built marts.
+pipeline's build step, with friction detection run on the Spark-built marts, in DuckDB and
+on Spark. The friction module's hand-made cases are detected on both engines too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pandas as pd
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -389,11 +391,83 @@ def test_bundled_sample_gives_the_same_marts_and_friction(tmp_path: Path, spark:
     friction_step(config)
     with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
         on_spark = snapshot(con, (*MARTS, "friction"))
+    findings = friction_step(config, engine="spark")  # the kinds' queries on Spark, over its marts
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        friction_on_spark = snapshot(con, ("friction",))
     assert spark_counts == duck_counts
     assert duck["sessions"][1], "the sample has sessions"
     assert_same(duck, on_spark)
+    assert findings == len(duck["friction"][1]) > 20
+    assert_same({"friction": duck["friction"]}, friction_on_spark)
+    assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == [], "views are dropped"
     assert not spark.sparkContext._jsc.sc().isStopped()
     assert (tmp_path / "out" / "spark" / "marts" / "sessions").is_dir()
+
+
+# --- friction's hand-made cases on both engines ------------------------------------------------
+
+
+def _friction_cases() -> dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]:
+    from tests import test_friction as cases
+
+    return {
+        "escalation": (cases.escalation_rows(), {}),
+        "escalation-window": (cases.escalation_rows(), {"friction": {"escalation_window_minutes": 90}}),
+        "loops-carts-waits": (cases.loop_rows() + cases.cart_rows() + cases.wait_rows(), {}),
+        "recovery-window": (cases.cart_rows(), {"friction": {"cart_recovery_window_hours": 1}}),
+        "waits-new-york": (cases.wait_rows(), {"friction": {"time_zone": "America/New_York"}}),
+        "repeat-contacts": (cases.repeat_rows(), {}),
+        "errors": (cases.error_rows(), {}),
+        "satisfaction": (cases.satisfaction_rows(), {}),
+        "no-planted-friction": (cases.uniform_rows(seed=3), {}),
+    }
+
+
+FRICTION_CASES = tuple(_friction_cases())
+
+
+def plain_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    """The rows of ``frame`` in order, as plain values (NaN and None both as None)."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return list(plain.itertuples(index=False, name=None))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", FRICTION_CASES)
+def test_friction_cases_give_the_same_findings_on_spark(
+    tmp_path: Path, spark: SparkSession, case: str
+) -> None:
+    from journey_mining.engines.duckdb_engine import export_tables
+    from journey_mining.engines.spark_connection import SparkConnection
+    from journey_mining.friction import EXPLAINERS, find_candidates
+    from journey_mining.friction.findings import assemble
+
+    rows, sections = _friction_cases()[case]
+    config = make_config(tmp_path, **sections)
+    con = connect(config.warehouse_path)
+    try:
+        insert_touchpoints(con, rows)
+        build_journeys(con, config)
+        duck_candidates = find_candidates(con, config)
+        export_tables(con, MARTS, tmp_path / "marts")
+    finally:
+        con.close()
+    connection = SparkConnection(spark)
+    try:
+        for table in MARTS:
+            connection.engine.read_parquet_as_is(table, str(tmp_path / "marts" / table))
+        spark_candidates = find_candidates(connection, config)
+    finally:
+        connection.close()
+    assert len(duck_candidates) > 0
+    assert list(spark_candidates.columns) == list(duck_candidates.columns)
+    # the kinds' rows may come in another order; the same rows, with the same values
+    assert sorted(plain_rows(spark_candidates), key=repr) == sorted(plain_rows(duck_candidates), key=repr)
+    duck_findings = assemble(duck_candidates, config.friction, EXPLAINERS)
+    spark_findings = assemble(spark_candidates, config.friction, EXPLAINERS)
+    assert spark_findings.dtypes.to_dict() == duck_findings.dtypes.to_dict()
+    assert plain_rows(spark_findings) == plain_rows(duck_findings), "ranked the same, row for row"
+    assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == [], "views are dropped"
 
 
 # --- translation and configuration (fast) -----------------------------------------------------
@@ -408,8 +482,54 @@ def test_fixed_translations() -> None:
     # DuckDB's lists are 1-based, Spark's 0-based: sqlglot shifts an index it knows to be an
     # integer (a literal, a cast), and leaves an untyped one as it is, one element off
     assert "names[0]" in to_spark_sql("select names[1] from t")
-    assert "names[CAST(code + 1 AS INT) + -1]" in to_spark_sql("select names[cast(code + 1 as integer)] from t")
+    assert "names[CAST(code + 1 AS INT) + -1]" in to_spark_sql(
+        "select names[cast(code + 1 as integer)] from t"
+    )
     assert "names[code + 1]" in to_spark_sql("select names[code + 1] from t")
+
+
+def test_fixed_translations_of_the_friction_queries() -> None:
+    # DuckDB's min(x, n): the n smallest values, ascending, NULL when none
+    smallest = "SLICE(ARRAY_SORT(COLLECT_SET(jid) FILTER(WHERE NOT converted)), 1, 3)"
+    assert f"IF(SIZE({smallest}) = 0, NULL, {smallest})" in to_spark_sql(
+        "select min(distinct jid, 3) filter (where not converted) from t"
+    ).replace("( WHERE", "(WHERE")
+    assert "SLICE(ARRAY_SORT(COLLECT_LIST(x)), 1, 2)" in to_spark_sql("select min(x, 2) from t")
+    assert to_spark_sql("select min(x) from t") == "SELECT MIN(x) FROM t"
+    # string_agg(distinct x order by x) under grouping sets fails as LISTAGG in Spark 4.0
+    assert "ARRAY_JOIN(ARRAY_SORT(COLLECT_SET(c)), ' | ')" in to_spark_sql(
+        "select string_agg(distinct c, ' | ' order by c) from t group by grouping sets ((), (d))"
+    )
+    assert "FROM_UTC_TIMESTAMP(ts, 'America/New_York')" in to_spark_sql(
+        "select timezone('America/New_York', timezone('UTC', ts)) from t"
+    )
+    assert "DATE_FORMAT(ts, 'EEEE')" in to_spark_sql("select dayname(ts) from t")  # 'Monday'
+    assert "SIZE(FILTER(" in to_spark_sql("select len(list_filter(['a'], p -> contains(t, p))) from t")
+    assert "LENGTH(name)" in to_spark_sql("select len(name) from t")
+    # an arbitrary numbering (a join key only) needs no ordered window on Spark
+    assert to_spark_sql("select cast(row_number() over () as integer) as sid from t") == (
+        "SELECT MONOTONICALLY_INCREASING_ID() AS sid FROM t"
+    )
+    named = to_spark_sql("select row_number() over w from t window w as (partition by c order by ts)")
+    assert "ROW_NUMBER() OVER w" in named
+
+
+def test_parameters_become_literals_for_spark() -> None:
+    from journey_mining.engines.spark_connection import inline_parameters
+
+    statement = sqlglot.parse_one(
+        "select * from t where list_contains($channels, c) and x > $limit and z = $zone and f = $flag",
+        read="duckdb",
+    )
+    inlined = inline_parameters(
+        statement, {"channels": ["web", "app's"], "limit": 300, "zone": "UTC", "flag": True}
+    ).sql(dialect="duckdb")
+    assert "['web', 'app''s']" in inlined
+    assert "x > 300" in inlined
+    assert "z = 'UTC'" in inlined
+    assert "f = TRUE" in inlined
+    with pytest.raises(KeyError, match=r"\$limit"):
+        inline_parameters(statement, {"channels": [], "zone": "UTC", "flag": False})
 
 
 @pytest.mark.parametrize(
@@ -440,7 +560,21 @@ def test_engine_config_defaults_and_validation(tmp_path: Path) -> None:
 
 
 def test_unknown_engine_in_the_build_step_fails(tmp_path: Path) -> None:
-    from journey_mining.pipeline import build_step
+    from journey_mining.pipeline import build_step, friction_step
 
     with pytest.raises(ValueError, match="unknown engine 'flink'"):
         build_step(make_config(tmp_path), engine="flink")
+    with pytest.raises(ValueError, match="unknown engine 'flink'"):
+        friction_step(make_config(tmp_path), engine="flink")
+
+
+@pytest.mark.slow
+def test_friction_on_spark_without_a_spark_build_names_the_missing_marts(
+    tmp_path: Path, spark: SparkSession
+) -> None:
+    from journey_mining.pipeline import friction_step
+
+    with pytest.raises(FileNotFoundError, match=r"out/spark/marts/\w+: no Parquet"):
+        friction_step(make_config(tmp_path, output_dir="out"), engine="spark")
+    assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == []
+    assert not spark.sparkContext._jsc.sc().isStopped()

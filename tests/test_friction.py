@@ -311,7 +311,7 @@ def chat(customer: str, minutes: float, topic: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_repeat_contacts_on_the_same_topic_within_the_window(warehouse, tmp_path) -> None:
+def repeat_rows() -> list[dict[str, Any]]:
     day = 1440
     rows: list[dict[str, Any]] = []
     for i in range(15):  # chat, then a call on the same topic 3 days later
@@ -333,7 +333,11 @@ def test_repeat_contacts_on_the_same_topic_within_the_window(warehouse, tmp_path
         at("tr", 5, "call:answered"),
         at("tr", 9, "call:ended"),
     ]
-    config = build(warehouse, tmp_path, rows)
+    return rows
+
+
+def test_repeat_contacts_on_the_same_topic_within_the_window(warehouse, tmp_path) -> None:
+    config = build(warehouse, tmp_path, repeat_rows())
     found = detect_friction(warehouse, config)
     refund = finding(found, "repeat_contact", "refund_status", "refund_status")
     assert (refund["segment"], refund["affected"], refund["base"], refund["unit"]) == (
@@ -356,7 +360,7 @@ def test_repeat_contacts_on_the_same_topic_within_the_window(warehouse, tmp_path
 # ---- errors and low satisfaction ------------------------------------------------------------
 
 
-def test_error_touchpoint_by_device_and_its_cost(warehouse, tmp_path) -> None:
+def error_rows() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i in range(40):
         tail = ["web:payment_error"] if i < 20 else ["web:purchase"]
@@ -364,7 +368,11 @@ def test_error_touchpoint_by_device_and_its_cost(warehouse, tmp_path) -> None:
     for i in range(40):
         tail = ["web:payment_error", "web:add_payment_info", "web:purchase"] if i < 2 else ["web:purchase"]
         rows += path(f"d{i}", 0, ["web:product", "web:add_payment_info", *tail], device="desktop")
-    config = build(warehouse, tmp_path, rows)
+    return rows
+
+
+def test_error_touchpoint_by_device_and_its_cost(warehouse, tmp_path) -> None:
+    config = build(warehouse, tmp_path, error_rows())
     found = detect_friction(warehouse, config)
     mobile = finding(found, "error_touchpoint", "web:payment_error", "mobile")
     assert (mobile["segment"], mobile["affected"], mobile["base"]) == ("device", 20, 40)
@@ -381,7 +389,7 @@ def test_error_touchpoint_by_device_and_its_cost(warehouse, tmp_path) -> None:
     assert overall["conversions_lost"] == pytest.approx(20)
 
 
-def test_low_satisfaction_after_a_touchpoint(warehouse, tmp_path) -> None:
+def satisfaction_rows() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i in range(30):
         rows += path(f"u{i}", 0, ["web:help:returns", "chat:started"])
@@ -390,7 +398,11 @@ def test_low_satisfaction_after_a_touchpoint(warehouse, tmp_path) -> None:
         rating = 2 if i < 3 else 5  # 2 is still low: at or below the threshold
         rows += path(f"s{i}", 0, ["web:home", "chat:started"])
         rows.append(at(f"s{i}", 2, "chat:rated", satisfaction=rating))
-    config = build(warehouse, tmp_path, rows)
+    return rows
+
+
+def test_low_satisfaction_after_a_touchpoint(warehouse, tmp_path) -> None:
+    config = build(warehouse, tmp_path, satisfaction_rows())
     found = detect_friction(warehouse, config)
     returns = finding(found, "low_satisfaction", "web:help:returns")
     assert (returns["affected"], returns["base"], returns["unit"]) == (30, 30, "journeys")

@@ -78,9 +78,21 @@ def build_step(config: Config, engine: str | None = None) -> dict[str, int]:
         return counts
 
 
-def friction_step(config: Config) -> int:
-    """Detect and rank friction; returns the number of findings stored in ``friction``."""
+def friction_step(config: Config, engine: str | None = None) -> int:
+    """Detect and rank friction; returns the number of findings stored in ``friction``.
+
+    ``engine`` (``duckdb`` or ``spark``) overrides ``engine.name`` of the config. On Spark
+    the kinds run over the marts of the last Spark build; only their candidate rows come back.
+    """
     from journey_mining.friction import detect_friction
+
+    name = engine or config.engine.name
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
+    if name == "spark":
+        from journey_mining.scale_out import friction_on_spark
+
+        return friction_on_spark(config)
 
     with open_warehouse(config) as con:
         con.execute("begin transaction")

@@ -1,10 +1,14 @@
-"""The build on Spark: canonical tables in as Parquet, the shared SQL on Spark, marts back.
+"""The build and friction on Spark: canonical tables in as Parquet, the shared SQL on Spark.
 
 DuckDB stays the warehouse. Spark reads ``touchpoints`` and ``identities`` from
 ``engine.spark.input_path`` (or from an export of the warehouse when that is not set), runs
 the same ``sql/`` models as ``build_journeys`` does on DuckDB, and writes only the marts as
 Parquet under ``engine.spark.output_path``; the warehouse then replaces its mart tables
-with them in one transaction, so graph, friction and the dashboard run unchanged.
+with them in one transaction, so graph and the dashboard run unchanged.
+
+Friction on Spark (:func:`friction_on_spark`) reads those Parquet marts and runs the
+friction kinds' queries there; only their candidate rows (counts per location and
+segment) come back, and the statistics, ranking and the ``friction`` table are made here.
 """
 
 from __future__ import annotations
@@ -55,6 +59,46 @@ def export_inputs(config: Config) -> str:
     with open_warehouse(config, read_only=True) as con:
         export_tables(con, INPUT_TABLES, folder)
     return str(folder)
+
+
+def friction_on_spark(config: Config, spark: SparkSession | None = None) -> int:
+    """Detect friction on Spark over the marts of the last Spark build (Parquet under
+    ``<output_path>/marts``); store the ranked findings as the warehouse's ``friction``.
+
+    ``spark``: a session to use (left running), as for :func:`build_on_spark`. Returns the
+    number of findings.
+    """
+    from pyspark import SparkContext
+
+    from journey_mining.engines.spark_connection import SparkConnection
+    from journey_mining.engines.spark_engine import start_session
+    from journey_mining.friction import EXPLAINERS, find_candidates
+    from journey_mining.friction.findings import assemble, materialise
+
+    settings = config.engine.spark
+    marts = f"{output_location(config).rstrip('/')}/marts"
+    owned = spark is None and SparkContext._active_spark_context is None
+    session = spark or start_session(settings.master, settings.conf)
+    work = f"{output_location(config)}/work" if settings.intermediate_storage == "parquet" else None
+    connection = SparkConnection(session, work_path=work)
+    try:
+        for model in discover(("marts",)):
+            connection.engine.read_parquet_as_is(model.name, f"{marts}/{model.name}")
+        candidates = find_candidates(connection, config)
+    finally:
+        connection.close()
+        if owned:
+            session.stop()
+    findings = assemble(candidates, config.friction, EXPLAINERS)
+    with open_warehouse(config) as con:
+        con.execute("begin transaction")
+        try:
+            materialise(con, findings)
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+    return len(findings)
 
 
 def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[str, int]:

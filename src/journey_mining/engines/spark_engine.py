@@ -64,11 +64,113 @@ class SparkSQL(Spark):
             exp.TimeToUnix: lambda self, e: f"(UNIX_MICROS({self.sql(e, 'this')}) / 1e6)",
             exp.PercentileCont: lambda self, e: self.func("PERCENTILE", e.this, e.expression),
             exp.CTE: lambda self, e: self.cte_sql(_without_materialized_hint(e)),
+            exp.Min: lambda self, e: _min_sql(self, e),
+            exp.Filter: lambda self, e: _filter_sql(self, e),
+            exp.Window: lambda self, e: _window_sql(self, e),
+            exp.GroupConcat: lambda self, e: _group_concat_sql(self, e),
+            exp.Anonymous: lambda self, e: _anonymous_sql(self, e),
+            # DuckDB's len() also counts a list's elements; Spark's LENGTH takes text only
+            exp.Length: lambda self, e: (
+                self.func("SIZE", e.this)
+                if isinstance(e.this, exp.ArrayFilter | exp.Array)
+                else self.func("LENGTH", e.this)
+            ),
+            # Spark 4's DAYNAME gives 'Mon', DuckDB's 'Monday'
+            exp.Dayname: lambda self, e: self.func("DATE_FORMAT", e.this, exp.Literal.string("EEEE")),
+            exp.Cast: lambda self, e: _cast_sql(self, e),
         }
         TYPE_MAPPING = {  # noqa: RUF012
             **Spark.Generator.TYPE_MAPPING,
             exp.DataType.Type.JSON: "STRING",
         }
+
+
+def _is_bare_row_number(node: exp.Expression) -> bool:
+    """``row_number() over ()``: an arbitrary numbering, used only as a join key."""
+    return (
+        isinstance(node, exp.Window)
+        and isinstance(node.this, exp.RowNumber)
+        and not node.args.get("partition_by")
+        and not node.args.get("order")
+        and not node.args.get("spec")
+        and not node.args.get("alias")  # ``over w``: a named window, ordered there
+    )
+
+
+def _window_sql(generator: Spark.Generator, node: exp.Window) -> str:
+    # Spark refuses row_number() without an order, and ordering would move every row into
+    # one task: a unique id per row (not dense, a bigint) serves the same purpose
+    if _is_bare_row_number(node):
+        return "MONOTONICALLY_INCREASING_ID()"
+    return generator.window_sql(node)
+
+
+def _cast_sql(generator: Spark.Generator, node: exp.Cast) -> str:
+    if _is_bare_row_number(node.this):
+        return "MONOTONICALLY_INCREASING_ID()"  # not narrowed: the ids outgrow an integer
+    return generator.cast_sql(node)
+
+
+def _anonymous_sql(generator: Spark.Generator, node: exp.Anonymous) -> str:
+    """``timezone(zone, timezone('UTC', ts))``, DuckDB's wall-clock time in ``zone`` of a
+    naive UTC timestamp, is Spark's ``from_utc_timestamp(ts, zone)``."""
+    inner = node.expressions[1] if len(node.expressions) == 2 else None
+    if (
+        node.name.lower() == "timezone"
+        and isinstance(inner, exp.Anonymous)
+        and inner.name.lower() == "timezone"
+        and len(inner.expressions) == 2
+        and inner.expressions[0] == exp.Literal.string("UTC")
+    ):
+        return generator.func("FROM_UTC_TIMESTAMP", inner.expressions[1], node.expressions[0])
+    return generator.anonymous_sql(node)
+
+
+def _group_concat_sql(generator: Spark.Generator, node: exp.GroupConcat) -> str:
+    """``string_agg(distinct x, sep order by x)``: Spark's LISTAGG(DISTINCT) WITHIN GROUP
+    fails under GROUPING SETS (a ClassCastException in Spark 4.0), so the distinct values
+    are collected, sorted and joined (NULL when there are none, as in DuckDB)."""
+    ordered = node.this
+    if (
+        isinstance(ordered, exp.Order)
+        and isinstance(ordered.this, exp.Distinct)
+        and len(ordered.this.expressions) == 1
+        and len(ordered.expressions) == 1
+        and not ordered.expressions[0].args.get("desc")
+        and ordered.expressions[0].this == ordered.this.expressions[0]
+    ):
+        values = f"ARRAY_SORT(COLLECT_SET({generator.sql(ordered.this.expressions[0])}))"
+        separator = generator.sql(node, "separator") or "','"
+        return f"IF(SIZE({values}) = 0, NULL, ARRAY_JOIN({values}, {separator}))"
+    return Spark.Generator.TRANSFORMS[exp.GroupConcat](generator, node)
+
+
+def _min_sql(generator: Spark.Generator, node: exp.Min) -> str:
+    if node.args.get("count") is None:
+        return Spark.Generator.TRANSFORMS[exp.Min](generator, node)
+    return _smallest_sql(generator, node, None)
+
+
+def _filter_sql(generator: Spark.Generator, node: exp.Filter) -> str:
+    aggregate = node.this
+    if isinstance(aggregate, exp.Min) and aggregate.args.get("count") is not None:
+        return _smallest_sql(generator, aggregate, generator.sql(node, "expression"))
+    return generator.filter_sql(node)
+
+
+def _smallest_sql(generator: Spark.Generator, node: exp.Min, where: str | None) -> str:
+    """DuckDB's ``min(x, n)`` (the n smallest values, ascending; NULL when there are none)
+    and ``min(distinct x, n)``: Spark has no such aggregate, so the values are collected,
+    sorted and cut. Nulls are skipped by both."""
+    value = node.this
+    distinct = isinstance(value, exp.Distinct)
+    if distinct:
+        value = value.expressions[0]
+    collected = f"{'COLLECT_SET' if distinct else 'COLLECT_LIST'}({generator.sql(value)})"
+    if where:
+        collected = f"{collected} FILTER({where})"
+    smallest = f"SLICE(ARRAY_SORT({collected}), 1, {generator.sql(node, 'count')})"
+    return f"IF(SIZE({smallest}) = 0, NULL, {smallest})"
 
 
 def _without_materialized_hint(cte: exp.CTE) -> exp.CTE:
@@ -198,6 +300,16 @@ class SparkEngine:
         typed = frame.selectExpr(*(f"cast(`{name}` as {kind}) as `{name}`" for name, kind in wanted))
         self._views.add(table)
         typed.createOrReplaceTempView(table)
+
+    def read_parquet_as_is(self, table: str, location: str) -> None:
+        """Register ``table`` over the Parquet data at ``location`` with the types it was
+        written with (the marts this engine wrote); a missing folder fails naming it."""
+        try:
+            frame = self.spark.read.parquet(location)
+        except Exception as err:  # Spark raises its AnalysisException for a missing path
+            raise FileNotFoundError(f"{location}: no Parquet {table} there ({err})") from None
+        self._views.add(table)
+        frame.createOrReplaceTempView(table)
 
     def write_parquet(self, tables: Iterable[str], location: str) -> dict[str, str]:
         """Write each table to ``<location>/<table>`` as Parquet (replacing it); table -> folder."""

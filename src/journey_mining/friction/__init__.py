@@ -34,7 +34,7 @@ from journey_mining.friction.findings import FRICTION_COLUMNS, assemble, materia
 from journey_mining.friction.prepared import friction_tables
 from journey_mining.friction.states import friction_state_effects
 
-__all__ = ["FRICTION_COLUMNS", "detect_friction", "find_candidates", "friction_state_effects"]
+__all__ = ["EXPLAINERS", "FRICTION_COLUMNS", "detect_friction", "find_candidates", "friction_state_effects"]
 
 Finder = Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], pd.DataFrame]
 
