@@ -400,6 +400,10 @@ def test_bundled_sample_gives_the_same_marts_and_friction(tmp_path: Path, spark:
     assert findings == len(duck["friction"][1]) > 20
     assert_same({"friction": duck["friction"]}, friction_on_spark)
     assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == [], "views are dropped"
+    # a DuckDB build since: the Spark marts on disk are stale, and friction on Spark refuses them
+    build_step(config)
+    with pytest.raises(ValueError, match="marts come from a duckdb build"):
+        friction_step(config, engine="spark")
     assert not spark.sparkContext._jsc.sc().isStopped()
     assert (tmp_path / "out" / "spark" / "marts" / "sessions").is_dir()
 
@@ -572,9 +576,24 @@ def test_unknown_engine_in_the_build_step_fails(tmp_path: Path) -> None:
 def test_friction_on_spark_without_a_spark_build_names_the_missing_marts(
     tmp_path: Path, spark: SparkSession
 ) -> None:
+    from journey_mining.builds import record_build
     from journey_mining.pipeline import friction_step
+    from journey_mining.warehouse import open_warehouse
 
+    config = make_config(tmp_path, output_dir="out")
+    with pytest.raises(FileNotFoundError, match=r"out/spark/marts/_build: no Spark build's marts there"):
+        friction_step(config, engine="spark")
+    # marts of another Spark build than the warehouse's
+    stamp = spark.createDataFrame([("other",)], "build_id string")
+    stamp.write.json(str(tmp_path / "out" / "spark" / "marts" / "_build"))
+    with open_warehouse(config) as con:
+        record_build(con, "spark", "mine")
+    with pytest.raises(ValueError, match="from build other, the warehouse's from build mine"):
+        friction_step(config, engine="spark")
+    # the right build, but a mart missing: named
+    with open_warehouse(config) as con:
+        record_build(con, "spark", "other")
     with pytest.raises(FileNotFoundError, match=r"out/spark/marts/\w+: no Parquet"):
-        friction_step(make_config(tmp_path, output_dir="out"), engine="spark")
+        friction_step(config, engine="spark")
     assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == []
     assert not spark.sparkContext._jsc.sc().isStopped()

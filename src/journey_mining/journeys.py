@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import duckdb
 
+from journey_mining.builds import record_build
 from journey_mining.config import Config
 from journey_mining.engines import Engine, as_engine
+from journey_mining.engines.duckdb_engine import DuckDBEngine
 from journey_mining.identity import stitch_identities
 from journey_mining.parameters import write_parameter_tables
 from journey_mining.sqlmodels import discover, run_models
@@ -26,4 +28,8 @@ def build_journeys(target: duckdb.DuckDBPyConnection | Engine, config: Config) -
     # identity intermediates too are released once the last model reading them is built
     spent = frozenset(name for name in stitched.tables if name.startswith("int_"))
     counts |= run_models(engine, remaining, release=spent)
+    if isinstance(engine, DuckDBEngine):
+        # the warehouse's marts are this build's now (a Spark build records itself when
+        # its marts reach the warehouse)
+        record_build(engine.con, "duckdb")
     return counts

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from journey_mining.builds import STAMP_FOLDER, check_spark_marts, latest_build, new_build_id, record_build
 from journey_mining.config import Config
 from journey_mining.engines.duckdb_engine import attach_parquet, export_tables
 from journey_mining.journeys import build_journeys
@@ -77,11 +78,14 @@ def friction_on_spark(config: Config, spark: SparkSession | None = None) -> int:
 
     settings = config.engine.spark
     marts = f"{output_location(config).rstrip('/')}/marts"
+    with open_warehouse(config) as con:
+        latest = latest_build(con)
     owned = spark is None and SparkContext._active_spark_context is None
     session = spark or start_session(settings.master, settings.conf)
     work = f"{output_location(config)}/work" if settings.intermediate_storage == "parquet" else None
     connection = SparkConnection(session, work_path=work)
     try:
+        check_spark_marts(latest, _stamped_build(session, f"{marts}/{STAMP_FOLDER}"), marts)
         for model in discover(("marts",)):
             connection.engine.read_parquet_as_is(model.name, f"{marts}/{model.name}")
         candidates = find_candidates(connection, config)
@@ -99,6 +103,17 @@ def friction_on_spark(config: Config, spark: SparkSession | None = None) -> int:
             raise
         con.execute("commit")
     return len(findings)
+
+
+def _stamped_build(session: SparkSession, folder: str) -> str:
+    """The build id a Spark build wrote beside its marts."""
+    try:
+        rows = session.read.json(folder).collect()
+    except Exception as err:  # Spark raises its AnalysisException for a missing path
+        raise FileNotFoundError(f"{folder}: no Spark build's marts there ({err})") from None
+    if len(rows) != 1:
+        raise ValueError(f"{folder}: expected one build id, found {len(rows)}")
+    return str(rows[0]["build_id"])
 
 
 def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[str, int]:
@@ -119,11 +134,14 @@ def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[st
     session = spark or start_session(settings.master, settings.conf)
     work = f"{output}/work" if settings.intermediate_storage == "parquet" else None
     engine = SparkEngine(session, work_path=work)
+    build_id = new_build_id()
     try:
         for table in INPUT_TABLES:
             engine.read_parquet(table, f"{inputs.rstrip('/')}/{table}", TABLE_DDL[table])
         counts = build_journeys(engine, config)
         marts = engine.write_parquet([model.name for model in discover(("marts",))], f"{output}/marts")
+        stamp = session.createDataFrame([(build_id,)], "build_id string").coalesce(1)
+        stamp.write.mode("overwrite").json(f"{output}/marts/{STAMP_FOLDER}")
     finally:
         engine.close()
         if owned:
@@ -133,6 +151,7 @@ def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[st
         try:
             write_parameter_tables(con, config)
             attach_parquet(con, marts)
+            record_build(con, "spark", build_id)
             # intermediate tables of an earlier DuckDB build would no longer match the marts
             stale = [name for name in counts if name.startswith("int_")]
             for name in stale:

@@ -93,8 +93,15 @@ TABLE_DDL: dict[str, str] = {
             email_hash varchar,
             phone_hash varchar
         )""",
+    "marts_build": """
+        create table if not exists marts_build (
+            engine varchar not null,
+            build_id varchar not null,
+            built_at timestamp not null
+        )""",
 }
-"""``identities`` holds rows of identity-only sources (a CRM table): links, no touchpoint."""
+"""``identities`` holds rows of identity-only sources (a CRM table): links, no touchpoint.
+``marts_build`` names the build the marts come from (see ``builds``)."""
 
 
 MIGRATIONS: tuple[str, ...] = (

@@ -1,0 +1,67 @@
+"""Which build the warehouse's marts come from.
+
+Friction on Spark reads the Parquet marts a Spark build wrote, not the warehouse's tables.
+Those files outlive the build: after a later DuckDB build, or a Spark build whose marts
+never reached the warehouse, they no longer match it. Every build therefore records its
+engine and a fresh id in ``marts_build`` (one row, written in the build's transaction), and
+a Spark build also writes that id beside its marts; friction on Spark runs only when both
+ids are the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import duckdb
+
+from journey_mining.schema import TABLE_DDL
+
+STAMP_FOLDER = "_build"
+"""``<output_path>/marts/_build``: the id of the Spark build whose marts are there (JSON)."""
+
+
+def new_build_id() -> str:
+    return uuid.uuid4().hex
+
+
+def record_build(con: duckdb.DuckDBPyConnection, engine: str, build_id: str | None = None) -> str:
+    """Record that the marts now come from ``engine``'s build ``build_id``; returns the id."""
+    build_id = build_id or new_build_id()
+    con.execute(TABLE_DDL["marts_build"])  # a warehouse from before the table existed
+    con.execute("delete from marts_build")
+    con.execute(
+        "insert into marts_build values (?, ?, now()::timestamp)",
+        [engine, build_id],
+    )
+    return build_id
+
+
+def latest_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(engine, build id) of the build the marts come from; None before the first build."""
+    if not con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'marts_build' and not temporary"
+    ).fetchall()[0][0]:
+        return None
+    row = con.execute("select engine, build_id from marts_build").fetchone()
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def check_spark_marts(latest: tuple[str, str] | None, stamped: str | None, marts: str) -> None:
+    """Fail unless the warehouse's marts come from the Spark build whose id is ``stamped``
+    (read from ``marts``); the message says which build they come from instead."""
+    if latest is None:
+        raise ValueError(
+            f"no build is recorded in the warehouse: build on Spark before detecting friction "
+            f"over the Spark marts in {marts}"
+        )
+    engine, build_id = latest
+    if engine != "spark":
+        raise ValueError(
+            f"the warehouse's marts come from a {engine} build, not from the Spark marts in {marts}: "
+            "build on Spark first, or detect friction on that engine"
+        )
+    if stamped != build_id:
+        raise ValueError(
+            f"the Spark marts in {marts} are from build {stamped}, the warehouse's from build "
+            f"{build_id}: build on Spark again"
+        )
