@@ -1,7 +1,9 @@
 """Friction: where customers get stuck, ranked by the conversions it costs.
 
 Each kind (one module each) aggregates the marts in DuckDB into *candidates*: counts
-per location and segment against a comparison group. ``findings`` adds the statistics
+per location and segment against a comparison group. The same queries run on Spark
+through ``engines.spark_connection`` (``scale_out.friction_on_spark``); only the
+candidates come back. ``findings`` adds the statistics
 (Wilson intervals, one-sided z or Fisher test, Benjamini-Hochberg over all candidates of
 the run), the conversions-lost estimate and one plain sentence, and ranks them.
 
