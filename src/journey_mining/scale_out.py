@@ -13,6 +13,8 @@ segment) come back, and the statistics, ranking and the ``friction`` table are m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from journey_mining.builds import STAMP_FOLDER, check_spark_marts, latest_build, new_build_id, record_build
@@ -69,30 +71,22 @@ def friction_on_spark(config: Config, spark: SparkSession | None = None) -> int:
     ``spark``: a session to use (left running), as for :func:`build_on_spark`. Returns the
     number of findings.
     """
-    from pyspark import SparkContext
-
     from journey_mining.engines.spark_connection import SparkConnection
-    from journey_mining.engines.spark_engine import start_session
     from journey_mining.friction import EXPLAINERS, find_candidates
     from journey_mining.friction.findings import assemble, materialise
 
-    settings = config.engine.spark
     marts = f"{output_location(config).rstrip('/')}/marts"
     with open_warehouse(config) as con:
         latest = latest_build(con)
-    owned = spark is None and SparkContext._active_spark_context is None
-    session = spark or start_session(settings.master, settings.conf)
-    work = f"{output_location(config)}/work" if settings.intermediate_storage == "parquet" else None
-    connection = SparkConnection(session, work_path=work)
-    try:
-        check_spark_marts(latest, _stamped_build(session, f"{marts}/{STAMP_FOLDER}"), marts)
-        for model in discover(("marts",)):
-            connection.engine.read_parquet_as_is(model.name, f"{marts}/{model.name}")
-        candidates = find_candidates(connection, config)
-    finally:
-        connection.close()
-        if owned:
-            session.stop()
+    with _spark_session(config, spark) as session:
+        connection = SparkConnection(session, work_path=_work_path(config))
+        try:
+            check_spark_marts(latest, _stamped_build(session, f"{marts}/{STAMP_FOLDER}"), marts)
+            for model in discover(("marts",)):
+                connection.engine.read_parquet_as_is(model.name, f"{marts}/{model.name}")
+            candidates = find_candidates(connection, config)
+        finally:
+            connection.close()
     findings = assemble(candidates, config.friction, EXPLAINERS)
     with open_warehouse(config) as con:
         con.execute("begin transaction")
@@ -103,6 +97,30 @@ def friction_on_spark(config: Config, spark: SparkSession | None = None) -> int:
             raise
         con.execute("commit")
     return len(findings)
+
+
+@contextmanager
+def _spark_session(config: Config, spark: SparkSession | None) -> Iterator[SparkSession]:
+    """``spark``, or a session started from ``engine.spark``; one this call started (none
+    was running in the process) is stopped at the end, any other is left running."""
+    from pyspark import SparkContext
+
+    from journey_mining.engines.spark_engine import start_session
+
+    owned = spark is None and SparkContext._active_spark_context is None
+    session = spark or start_session(config.engine.spark.master, config.engine.spark.conf)
+    try:
+        yield session
+    finally:
+        if owned:
+            session.stop()
+
+
+def _work_path(config: Config) -> str | None:
+    """Where Spark stores intermediates as Parquet (``intermediate_storage: parquet``)."""
+    if config.engine.spark.intermediate_storage != "parquet":
+        return None
+    return f"{output_location(config)}/work"
 
 
 def _stamped_build(session: SparkSession, folder: str) -> str:
@@ -123,29 +141,22 @@ def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[st
     ``engine.spark`` and stopped afterwards unless one was already running in this process.
     Returns rows per table, as ``build_journeys`` does.
     """
-    from pyspark import SparkContext
+    from journey_mining.engines.spark_engine import SparkEngine
 
-    from journey_mining.engines.spark_engine import SparkEngine, start_session
-
-    settings = config.engine.spark
     output = output_location(config)
-    inputs = location(config, settings.input_path) or export_inputs(config)
-    owned = spark is None and SparkContext._active_spark_context is None
-    session = spark or start_session(settings.master, settings.conf)
-    work = f"{output}/work" if settings.intermediate_storage == "parquet" else None
-    engine = SparkEngine(session, work_path=work)
+    inputs = location(config, config.engine.spark.input_path) or export_inputs(config)
     build_id = new_build_id()
-    try:
-        for table in INPUT_TABLES:
-            engine.read_parquet(table, f"{inputs.rstrip('/')}/{table}", TABLE_DDL[table])
-        counts = build_journeys(engine, config)
-        marts = engine.write_parquet([model.name for model in discover(("marts",))], f"{output}/marts")
-        stamp = session.createDataFrame([(build_id,)], "build_id string").coalesce(1)
-        stamp.write.mode("overwrite").json(f"{output}/marts/{STAMP_FOLDER}")
-    finally:
-        engine.close()
-        if owned:
-            session.stop()
+    with _spark_session(config, spark) as session:
+        engine = SparkEngine(session, work_path=_work_path(config))
+        try:
+            for table in INPUT_TABLES:
+                engine.read_parquet(table, f"{inputs.rstrip('/')}/{table}", TABLE_DDL[table])
+            counts = build_journeys(engine, config)
+            marts = engine.write_parquet([model.name for model in discover(("marts",))], f"{output}/marts")
+            stamp = session.createDataFrame([(build_id,)], "build_id string").coalesce(1)
+            stamp.write.mode("overwrite").json(f"{output}/marts/{STAMP_FOLDER}")
+        finally:
+            engine.close()
     with open_warehouse(config) as con:
         con.execute("begin transaction")
         try:
