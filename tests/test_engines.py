@@ -459,7 +459,7 @@ def test_friction_cases_give_the_same_findings_on_spark(
     connection = SparkConnection(spark)
     try:
         for table in MARTS:
-            connection.engine.read_parquet_as_is(table, str(tmp_path / "marts" / table))
+            connection.engine.read_parquet(table, str(tmp_path / "marts" / table))
         spark_candidates = find_candidates(connection, config)
     finally:
         connection.close()

@@ -15,6 +15,7 @@ import uuid
 import duckdb
 
 from journey_mining.schema import TABLE_DDL
+from journey_mining.warehouse import table_exists
 
 STAMP_FOLDER = "_build"
 """``<output_path>/marts/_build``: the id of the Spark build whose marts are there (JSON)."""
@@ -38,9 +39,7 @@ def record_build(con: duckdb.DuckDBPyConnection, engine: str, build_id: str | No
 
 def latest_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     """(engine, build id) of the build the marts come from; None before the first build."""
-    if not con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'marts_build' and not temporary"
-    ).fetchall()[0][0]:
+    if not table_exists(con, "marts_build"):
         return None
     row = con.execute("select engine, build_id from marts_build").fetchone()
     return (str(row[0]), str(row[1])) if row else None

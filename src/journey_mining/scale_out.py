@@ -83,7 +83,7 @@ def friction_on_spark(config: Config, spark: SparkSession | None = None) -> int:
         try:
             check_spark_marts(latest, _stamped_build(session, f"{marts}/{STAMP_FOLDER}"), marts)
             for model in discover(("marts",)):
-                connection.engine.read_parquet_as_is(model.name, f"{marts}/{model.name}")
+                connection.engine.read_parquet(model.name, f"{marts}/{model.name}")
             candidates = find_candidates(connection, config)
         finally:
             connection.close()

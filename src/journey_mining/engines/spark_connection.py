@@ -58,7 +58,7 @@ class SparkConnection:
             self.spark.catalog.dropTempView(statement.find(exp.Table).name)
             return SparkResult(None)
         if isinstance(statement, exp.Create):
-            if not (statement.args.get("temporary") or _is_temp(statement)) or statement.expression is None:
+            if not _is_temp(statement) or statement.expression is None:
                 raise ValueError("only 'create temp table ... as select' runs on Spark here")
             self.engine.materialise(statement.this.name, statement.expression.sql(dialect="duckdb"))
             return SparkResult(None)

@@ -288,26 +288,21 @@ class SparkEngine:
 
     # --- input and output -------------------------------------------------------------------
 
-    def read_parquet(self, table: str, location: str, ddl: str) -> None:
-        """Register ``table`` over the Parquet data at ``location`` (a file or folder), cast to
-        the columns and types of its DuckDB ``ddl``; a missing column fails naming it."""
-        frame = self.spark.read.parquet(location)
-        wanted = spark_columns(ddl)
-        present = {name.lower() for name in frame.columns}
-        missing = [name for name, _ in wanted if name.lower() not in present]
-        if missing:
-            raise ValueError(f"{location}: {table} lacks the column(s) {', '.join(missing)}")
-        typed = frame.selectExpr(*(f"cast(`{name}` as {kind}) as `{name}`" for name, kind in wanted))
-        self._views.add(table)
-        typed.createOrReplaceTempView(table)
-
-    def read_parquet_as_is(self, table: str, location: str) -> None:
-        """Register ``table`` over the Parquet data at ``location`` with the types it was
-        written with (the marts this engine wrote); a missing folder fails naming it."""
+    def read_parquet(self, table: str, location: str, ddl: str | None = None) -> None:
+        """Register ``table`` over the Parquet data at ``location`` (a file or folder): cast to
+        the columns and types of its DuckDB ``ddl`` (a missing column fails naming it), or as
+        written without one (the marts this engine wrote). A missing path fails naming it."""
         try:
             frame = self.spark.read.parquet(location)
         except Exception as err:  # Spark raises its AnalysisException for a missing path
             raise FileNotFoundError(f"{location}: no Parquet {table} there ({err})") from None
+        if ddl is not None:
+            wanted = spark_columns(ddl)
+            present = {name.lower() for name in frame.columns}
+            missing = [name for name, _ in wanted if name.lower() not in present]
+            if missing:
+                raise ValueError(f"{location}: {table} lacks the column(s) {', '.join(missing)}")
+            frame = frame.selectExpr(*(f"cast(`{name}` as {kind}) as `{name}`" for name, kind in wanted))
         self._views.add(table)
         frame.createOrReplaceTempView(table)
 
