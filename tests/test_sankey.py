@@ -523,8 +523,11 @@ def test_prepared_rows_are_checked_against_the_map_asked_for() -> None:
 
 
 def test_many_touchpoints_use_list_keys_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Prefix keys are HUGEINTs while they fit, else lists of codes: the map is the same."""
+    """Prefix keys are BIGINTs, or HUGEINTs, while they fit, else lists of codes: the map is the same."""
     con = session_touchpoints(SEGMENTED_PATHS)
     packed = sankey_data(con, steps=5, top_k=2)
+    monkeypatch.setattr(sankey_module, "BIGINT_KEY", 2)
+    assert sankey_module._key_sql(9, 5)[0].startswith("list_reduce(cast(codes as hugeint[])")
+    assert_same_map(sankey_data(con, steps=5, top_k=2), packed)
     monkeypatch.setattr(sankey_module, "MAX_KEY", 2)
     assert_same_map(sankey_data(con, steps=5, top_k=2), packed)

@@ -103,9 +103,11 @@ def _matched_sql(units: str, steps: Sequence[str]) -> str:
         f" list_filter([{matched}], lambda i: i is not null) as idx from m{count})"
     )
     return (
-        "with " + ",\n".join(ctes) + "\nselect * exclude (codes, times, idx), len(idx) as depth,"
-        " [case when j = 1 then cast(null as double) else epoch(times[i]) - epoch(times[idx[j - 1]]) end"
-        " for i, j in idx] as seconds from deep"
+        "with " + ",\n".join(ctes) + "\nselect * exclude (codes, times, idx), array_length(idx) as depth,"
+        # indexes cast to integer: only then does sqlglot shift them to Spark's 0-based lists
+        " [case when j = 1 then cast(null as double) else epoch(times[cast(i as integer)])"
+        " - epoch(times[cast(idx[cast(j - 1 as integer)] as integer)]) end for i, j in idx] as seconds"
+        " from deep"
     )
 
 
@@ -155,15 +157,16 @@ def _breakdown_sql(matched: str, segment: str) -> str:
     return f"""
         with matched as ({matched}),
         entered as (select {segment} as segment, count(*) as units from matched group by all),
-        reached as (
-            select {segment} as segment, unnest(range(1, depth + 1)) as step_number,
-                unnest(seconds) as seconds
+        reached as (  -- seconds has one entry per step reached; one unnest (Spark would
+                      -- multiply two in one select, DuckDB zips them)
+            select {segment} as segment,
+                unnest([{{'step_number': j, 'seconds': s}} for s, j in seconds]) as step
             from matched
         ),
         counted as (
-            select segment, step_number, count(*) as reached, median(seconds) as median_seconds
+            select segment, step.step_number, count(*) as reached, median(step.seconds) as median_seconds
             from reached
-            group by segment, step_number
+            group by segment, step.step_number
         ),
         grid as (
             select e.segment, e.units, f.step_number, f.touchpoint

@@ -6,6 +6,8 @@ from typing import Any
 
 import duckdb
 
+from journey_mining.warehouse import table_exists
+
 HEADLINE_SQL = """
 with s as (
     select
@@ -52,10 +54,7 @@ def headline_numbers(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def _escalation(con: duckdb.DuckDBPyConnection) -> tuple[float | None, int]:
     """Share of help-page visits followed by chat or call (from the friction table)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'friction'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not table_exists(con, "friction"):
         return None, 0
     row = con.execute(
         "select sum(affected), sum(base) from friction where kind = 'escalation' and segment = 'all'"

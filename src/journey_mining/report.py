@@ -6,6 +6,8 @@ from typing import Any
 
 import duckdb
 
+from journey_mining.warehouse import table_exists
+
 FRICTION_COLUMNS = (
     "rank",
     "kind",
@@ -27,10 +29,7 @@ def friction_rows(
     con: duckdb.DuckDBPyConnection, *, limit: int = 10, significant_only: bool = True
 ) -> list[dict[str, Any]]:
     """The top findings as plain dicts (rounded), ranked by conversions lost."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'friction'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not table_exists(con, "friction"):
         return []
     where = "where significant" if significant_only else ""
     cursor = con.execute(

@@ -21,8 +21,11 @@ def scratch_table(con: duckdb.DuckDBPyConnection) -> str:
     """``table`` when the connection's database is a writable file, else ``temp table``.
 
     The caller creates and drops the table itself (``create or replace``, then ``drop table
-    if exists``), so a run that died half-way leaves nothing a later run trips over.
+    if exists``), so a run that died half-way leaves nothing a later run trips over. A
+    connection that is not DuckDB's (``SparkConnection``) names its own (``scratch_kind``).
     """
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return str(con.scratch_kind)
     row = con.execute(
         "select readonly, path from duckdb_databases() where database_name = current_database()"
     ).fetchone()

@@ -70,7 +70,12 @@ def open_warehouse(config: Config, *, read_only: bool = False) -> Iterator[duckd
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether the warehouse has a table ``name`` (in ``main``: an optional mart, say)."""
+    """Whether the warehouse has a table ``name`` (in ``main``: an optional mart, say).
+
+    A connection that is not DuckDB's (``SparkConnection``) answers with its ``has_table``.
+    """
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return bool(con.has_table(name))
     row = con.execute(
         "select count(*) from information_schema.tables where table_name = ? and table_schema = 'main'",
         [name],

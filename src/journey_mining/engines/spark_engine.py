@@ -52,6 +52,23 @@ TRANSLATION_FIXES = {
     "json (type)": "Spark has no JSON type: string",
     "as not materialized (cte)": "a DuckDB hint (a CTE read several times stays a pipeline, "
     "not an in-memory buffer that cannot spill); Spark has no such hint and plans CTEs itself: dropped",
+    "min(x, n)": "DuckDB's n smallest values as a list: a sorted, sliced collect_list (collect_set "
+    "for distinct), null when empty",
+    "string_agg(distinct x, sep order by x)": "Spark's LISTAGG DISTINCT fails under GROUPING SETS: "
+    "array_join(array_sort(collect_set(x)), sep)",
+    "timezone(zone, timezone('UTC', ts))": "from_utc_timestamp(ts, zone)",
+    "dayname(ts)": "Spark 4's dayname gives 'Mon', DuckDB's 'Monday': date_format(ts, 'EEEE')",
+    "len(list)": "Spark's length takes text only: size",
+    "row_number() over ()": "Spark wants an order, which would put every row in one task; an "
+    "arbitrary numbering used as a key: monotonically_increasing_id()",
+    "over (w rows ...)": "a window built on a named one: Spark takes a name only alone, so the "
+    "named window's partition and order are written in",
+    "[f(x) for x, i in xs if p(x)]": "sqlglot passes DuckDB's list comprehension through: "
+    "transform(filter(xs, ...), (x, i) -> ...), with Spark's 0-based index made 1-based",
+    "hash(x)": "DuckDB's hash has 64 bits, Spark's hash 32 (many more collisions): xxhash64",
+    "list_position, list_slice, list_reduce": "sqlglot passes them through by name: "
+    "array_position (0, not null, when absent, so nullif), slice (a length, not an end), "
+    "aggregate (starting from the first element, as DuckDB's does)",
 }
 
 
@@ -78,6 +95,7 @@ class SparkSQL(Spark):
             # Spark 4's DAYNAME gives 'Mon', DuckDB's 'Monday'
             exp.Dayname: lambda self, e: self.func("DATE_FORMAT", e.this, exp.Literal.string("EEEE")),
             exp.Cast: lambda self, e: _cast_sql(self, e),
+            exp.Array: lambda self, e: _array_sql(self, e),
         }
         TYPE_MAPPING = {  # noqa: RUF012
             **Spark.Generator.TYPE_MAPPING,
@@ -102,7 +120,55 @@ def _window_sql(generator: Spark.Generator, node: exp.Window) -> str:
     # one task: a unique id per row (not dense, a bigint) serves the same purpose
     if _is_bare_row_number(node):
         return "MONOTONICALLY_INCREASING_ID()"
-    return generator.window_sql(node)
+    return generator.window_sql(_resolved_window(node))
+
+
+def _resolved_window(node: exp.Window) -> exp.Window:
+    """A window built on a named one (``over (w rows ...)``, ``upto as (w rows ...)``) with
+    that window's partition, order and frame written in: Spark takes a name only alone."""
+    base_name = node.alias
+    adds = any(node.args.get(arg) for arg in ("partition_by", "order", "spec"))
+    select = node.find_ancestor(exp.Select)
+    if not base_name or not adds or select is None:
+        return node
+    named = {window.this.name: window for window in select.args.get("windows") or []}
+    if base_name not in named:
+        return node
+    base = _resolved_window(named[base_name])
+    # in place (sqlglot generates from its own copy of the tree): a definition stays one
+    node.set("alias", None)
+    for arg in ("partition_by", "order", "spec"):
+        if not node.args.get(arg) and base.args.get(arg):
+            value = base.args[arg]
+            node.set(arg, [v.copy() for v in value] if isinstance(value, list) else value.copy())
+    return node
+
+
+def _array_sql(generator: Spark.Generator, node: exp.Array) -> str:
+    """DuckDB's list comprehension ``[f(x) for x, i in xs if p(x)]`` as Spark's
+    ``transform(filter(xs, x -> p(x)), (x, i) -> f(x))``, its 1-based ``i`` from Spark's
+    0-based one."""
+    if len(node.expressions) != 1 or not isinstance(node.expressions[0], exp.Comprehension):
+        return generator.function_fallback_sql(node)
+    loop = node.expressions[0].copy()
+    item, position, items = loop.args["expression"], loop.args.get("position"), loop.args["iterator"]
+    body = loop.this
+    if loop.args.get("condition") is not None:
+        if position is not None:  # DuckDB's index counts the unfiltered list
+            generator.unsupported("a list comprehension with both an index and a condition")
+        items = exp.Anonymous(
+            this="FILTER", expressions=[items, exp.Lambda(this=loop.args["condition"], expressions=[item])]
+        )
+    parameters = [item]
+    if position is not None:
+        zero_based = exp.to_identifier(f"{position.name}_from_0")
+        parameters.append(zero_based)
+        body = body.transform(
+            lambda n: exp.Paren(this=exp.Add(this=exp.column(zero_based), expression=exp.Literal.number(1)))
+            if isinstance(n, exp.Column) and not n.table and n.name == position.name
+            else n
+        )
+    return generator.func("TRANSFORM", items, exp.Lambda(this=body, expressions=parameters))
 
 
 def _cast_sql(generator: Spark.Generator, node: exp.Cast) -> str:
@@ -113,7 +179,8 @@ def _cast_sql(generator: Spark.Generator, node: exp.Cast) -> str:
 
 def _anonymous_sql(generator: Spark.Generator, node: exp.Anonymous) -> str:
     """``timezone(zone, timezone('UTC', ts))``, DuckDB's wall-clock time in ``zone`` of a
-    naive UTC timestamp, is Spark's ``from_utc_timestamp(ts, zone)``."""
+    naive UTC timestamp, is Spark's ``from_utc_timestamp(ts, zone)``; DuckDB's list
+    functions sqlglot passes through by name become Spark's, with DuckDB's meaning."""
     inner = node.expressions[1] if len(node.expressions) == 2 else None
     if (
         node.name.lower() == "timezone"
@@ -123,6 +190,17 @@ def _anonymous_sql(generator: Spark.Generator, node: exp.Anonymous) -> str:
         and inner.expressions[0] == exp.Literal.string("UTC")
     ):
         return generator.func("FROM_UTC_TIMESTAMP", inner.expressions[1], node.expressions[0])
+    name, args = node.name.lower(), node.expressions
+    if name == "hash" and len(args) == 1:  # DuckDB's is 64 bits, Spark's hash 32
+        return generator.func("XXHASH64", *args)
+    if name == "list_position" and len(args) == 2:  # DuckDB: null when absent, Spark: 0
+        return f"NULLIF({generator.func('ARRAY_POSITION', *args)}, 0)"
+    if name == "list_slice" and len(args) == 3:  # DuckDB: from, to (inclusive); Spark: from, length
+        start, end = (generator.sql(arg) for arg in args[1:])
+        return f"SLICE({generator.sql(args[0])}, {start}, ({end}) - ({start}) + 1)"
+    if name == "list_reduce" and len(args) == 2:  # DuckDB starts from the first element
+        items, step = generator.sql(args[0]), generator.sql(args[1])
+        return f"AGGREGATE(SLICE({items}, 2, SIZE({items})), ELEMENT_AT({items}, 1), {step})"
     return generator.anonymous_sql(node)
 
 
@@ -182,10 +260,14 @@ def _without_materialized_hint(cte: exp.CTE) -> exp.CTE:
 @cache
 def to_spark_sql(sql: str) -> str:
     """One DuckDB-dialect statement in Spark SQL; constructs sqlglot cannot translate raise."""
-    statements = sqlglot.transpile(sql, read="duckdb", write=SparkSQL, unsupported_level=ErrorLevel.RAISE)
-    if len(statements) != 1:
+    statements = sqlglot.parse(sql, read="duckdb")
+    if len(statements) != 1 or statements[0] is None:
         raise ValueError(f"expected one SQL statement, got {len(statements)}")
-    return statements[0]
+    for select in statements[0].find_all(exp.Select):
+        if sum(isinstance(column.unalias(), exp.Explode | exp.Unnest) for column in select.expressions) > 1:
+            # DuckDB zips two unnests of one select; Spark's explodes multiply: silently wrong
+            raise ValueError(f"two unnests in one select do not translate to Spark: {select.sql()[:200]}")
+    return statements[0].sql(dialect=SparkSQL, unsupported_level=ErrorLevel.RAISE)
 
 
 def spark_columns(ddl: str) -> list[tuple[str, str]]:
@@ -265,6 +347,17 @@ class SparkEngine:
         # and a view stores nothing, so ``zstd_columns`` neither
         frame = _widened(self.spark.sql(to_spark_sql(sql)))
         return self._register(table, frame)
+
+    def append(self, table: str, sql: str) -> int:
+        """Add the rows of ``sql`` (DuckDB dialect) to ``table``, by position and in its column
+        types, as DuckDB's ``insert into``: a view takes no rows, so the union is stored anew."""
+        current = self.spark.table(table)
+        added = self.spark.sql(to_spark_sql(sql))
+        fields = current.schema.fields
+        union = current.union(added).select(
+            *(F.col(f"`{field.name}`").cast(field.dataType).alias(field.name) for field in fields)
+        )
+        return self._register(table, union)
 
     def release(self, table: str) -> None:
         # a session view holds nothing itself, and later views may be planned on top of it

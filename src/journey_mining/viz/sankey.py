@@ -104,7 +104,10 @@ UNIT_ID = "{unit}"
 """Units keyed by their id itself (the other key template is ``segments.UNIT_HASH``)."""
 
 MAX_KEY = 2**126
-"""Prefix keys are HUGEINTs while ``distinct touchpoints ** steps`` stays below this."""
+"""Prefix keys are integers while ``distinct touchpoints ** steps`` stays below this (and
+below a connection's ``max_integer_key``: Spark has no HUGEINT)."""
+BIGINT_KEY = 2**63
+"""Below this, a BIGINT holds the keys."""
 
 
 @dataclass(frozen=True)
@@ -176,18 +179,20 @@ def _touchpoint_codes(con: duckdb.DuckDBPyConnection, steps: int) -> int | None:
         )
     row = con.execute("select count(*) from _sankey_codes").fetchone()
     base = (int(row[0]) if row else 0) + 1  # digit 0: a null touchpoint
-    return base if base**steps < MAX_KEY else None
+    return base if base**steps < min(MAX_KEY, getattr(con, "max_integer_key", MAX_KEY)) else None
 
 
-def _key_sql(base: int | None) -> tuple[str, str]:
+def _key_sql(base: int | None, steps: int) -> tuple[str, str]:
     """SQL of the path prefix up to a row (``prefix_key``, from its list of ``codes``) and of its parent.
 
-    Codes are the digits of a HUGEINT in ``base`` (keys are only compared within a step, so
-    paths of equal length); with too many touchpoints the key is the list of codes itself.
+    Codes are the digits of an integer in ``base`` (keys are only compared within a step, so
+    paths of equal length): a BIGINT when it holds ``base ** steps``, else a HUGEINT; with
+    too many touchpoints the key is the list of codes itself.
     """
     if base is not None:
-        return f"list_reduce(cast(codes as hugeint[]), lambda a, b: a * {base} + b)", f"prefix_key // {base}"
-    return "codes", "list_slice(prefix_key, 1, len(prefix_key) - 1)"
+        kind = "bigint" if base**steps < BIGINT_KEY else "hugeint"
+        return f"list_reduce(cast(codes as {kind}[]), lambda a, b: a * {base} + b)", f"prefix_key // {base}"
+    return "codes", "list_slice(prefix_key, 1, array_length(prefix_key) - 1)"
 
 
 COLLAPSED_SQL = """
@@ -238,7 +243,7 @@ def _rows_sql(
     at_start = focus is None and direction == "after"
     early = PREFIX_COLUMNS.format(frame=f"(w rows between {int(steps) - 1} preceding and current row)")
     late = PREFIX_COLUMNS.format(frame="upto")
-    key, parent = _key_sql(base)
+    key, parent = _key_sql(base, steps)
     numbered, length, near = "pos as seq,", ", u.length", ""
     if collapse_repeats:  # the steps left after collapsing are numbered and counted again
         numbered, length = "row_number() over w as seq, count(*) over (partition by uid) as length,", ""
@@ -294,7 +299,7 @@ def _rows_sql(
             select
                 * exclude (codes),
                 -- a loop: this touchpoint is already on the path
-                list_position(codes, coalesce(code, 0)) < len(codes) as is_loop,
+                list_position(codes, coalesce(code, 0)) < array_length(codes) as is_loop,
                 {key} as prefix_key
             from final
         )
