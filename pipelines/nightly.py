@@ -64,20 +64,25 @@ def detect_friction_task(config_path: str, engine: str | None = None) -> int:
 
 
 @task
-def headline_task(config_path: str, run_id: str) -> dict[str, Any]:
-    return headline_step(load_config(config_path), run_id)
+def headline_task(config_path: str, run_id: str, engine: str | None = None) -> dict[str, Any]:
+    return headline_step(load_config(config_path), run_id, engine=engine)
 
 
 @task
 def manifest_task(
-    config_path: str, run_id: str, run_date: date, tables: dict[str, int], headline: dict[str, Any]
+    config_path: str,
+    run_id: str,
+    run_date: date,
+    tables: dict[str, int],
+    headline: dict[str, Any],
+    engine: str | None = None,
 ) -> dict[str, Any]:
-    return run_manifest(load_config(config_path), run_id, run_date, tables, headline)
+    return run_manifest(load_config(config_path), run_id, run_date, tables, headline, engine=engine)
 
 
 @task
-def dashboard_task(config_path: str, run_id: str, manifest: dict[str, Any]) -> str:
-    return str(dashboard_step(load_config(config_path), run_id, manifest))
+def dashboard_task(config_path: str, run_id: str, manifest: dict[str, Any], engine: str | None = None) -> str:
+    return str(dashboard_step(load_config(config_path), run_id, manifest, engine=engine))
 
 
 @task
@@ -97,8 +102,8 @@ def nightly(
 ) -> dict[str, Any]:
     """One run: a day's new files in, every derived table and the dashboard out.
 
-    ``engine`` (``duckdb`` or ``spark``) overrides the config's ``engine.name`` for the build
-    and friction detection.
+    ``engine`` (``duckdb`` or ``spark``) overrides the config's ``engine.name`` for the build,
+    friction detection, the headline numbers and the dashboard.
     """
     logger = get_run_logger()
     run_date = run_date or utc_now().date() - timedelta(days=1)
@@ -111,9 +116,9 @@ def nightly(
             loaded = load_sources_task(config_path, run_date)
             tables = build_journeys_task(config_path, engine)
             findings = detect_friction_task(config_path, engine)
-            headline = headline_task(config_path, run_id)
-            manifest = manifest_task(config_path, run_id, run_date, tables, headline)
-            dashboard = dashboard_task(config_path, run_id, manifest)
+            headline = headline_task(config_path, run_id, engine)
+            manifest = manifest_task(config_path, run_id, run_date, tables, headline, engine)
+            dashboard = dashboard_task(config_path, run_id, manifest, engine)
             publish_summary_task(config_path, run_id, headline, dashboard)
             enforce_alerts(config, headline)
         except BaseException as err:

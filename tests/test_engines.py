@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from journey_mining.engines.spark_engine import (  # noqa: E402
     start_session,
     to_spark_sql,
 )
-from journey_mining.scale_out import build_on_spark  # noqa: E402
+from journey_mining.scale_out import RETURNED_MARTS, build_on_spark  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 9, 15, 0, 123457)  # microseconds, so float rounding would show
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +78,29 @@ def assert_same(duck: Snapshot, spark: Snapshot) -> None:
             assert spark_row == duck_row, f"{table}: first differing row"
 
 
+@contextmanager
+def parquet_marts(config: Config) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with a view over each mart the last Spark build wrote as Parquet."""
+    folder = config.output_path / "spark" / "marts"
+    with duckdb.connect() as con:
+        for table in MARTS:
+            con.execute(f"create view {table} as select * from read_parquet('{folder / table}/*.parquet')")
+        yield con
+
+
+def spark_build_snapshot(config: Config) -> Snapshot:
+    """The marts of the last Spark build, read from its Parquet output; checks that the
+    warehouse holds only the aggregate marts of that build (and no intermediate table)."""
+    with parquet_marts(config) as parquet:
+        marts = snapshot(parquet)
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        tables = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
+        assert not {t for t in tables if t.startswith("int_")}, "the DuckDB build's intermediates are dropped"
+        assert tables & set(MARTS) == set(RETURNED_MARTS), "only the aggregate marts come back"
+        assert snapshot(con, RETURNED_MARTS) == {t: marts[t] for t in RETURNED_MARTS}
+    return marts
+
+
 def build_both(config: Config, spark: SparkSession) -> tuple[Snapshot, Snapshot, dict[str, int]]:
     """Build the warehouse's touchpoints on DuckDB, then on Spark; both snapshots and the
     tables whose row counts differ between the engines' builds (empty when none)."""
@@ -87,15 +111,7 @@ def build_both(config: Config, spark: SparkSession) -> tuple[Snapshot, Snapshot,
     finally:
         con.close()
     spark_counts = build_on_spark(config, spark)
-    con = connect(config.warehouse_path)
-    try:
-        on_spark = snapshot(con)
-        leftover = con.execute(
-            "select table_name from duckdb_tables() where table_name like 'int_%'"
-        ).fetchall()
-        assert leftover == [], "intermediate tables of the DuckDB build are dropped"
-    finally:
-        con.close()
+    on_spark = spark_build_snapshot(config)
     differing = {t: n for t, n in duck_counts.items() if spark_counts.get(t) != n}
     return duck, on_spark, differing
 
@@ -326,8 +342,7 @@ def test_edge_cases_come_out_right_on_spark_from_given_parquet(tmp_path: Path, s
     )
     assert isinstance(SparkEngine(spark), Engine)
     build_on_spark(config, spark)
-    con = connect(config.warehouse_path)
-    try:
+    with parquet_marts(config) as con:
         by_customer = dict(
             con.execute(
                 """select m.identifier, list(s.split_reason order by s.session_number)
@@ -341,8 +356,6 @@ def test_edge_cases_come_out_right_on_spark_from_given_parquet(tmp_path: Path, s
             "where m.identifier = 'tie'"
         ).fetchall()
         supers = con.execute("select identifier from identity_super_nodes order by 1").fetchall()
-    finally:
-        con.close()
     assert by_customer == {
         "exact": ["first"],
         "micro": ["first", "timeout"],
@@ -371,9 +384,41 @@ def test_input_without_a_canonical_column_fails_naming_it(tmp_path: Path, spark:
 # --- the bundled sample, through the pipeline -------------------------------------------------
 
 
+def dashboard_parts(con: Any, config: Config) -> dict[str, Any]:
+    """What the dashboard shows, from a DuckDB or a Spark connection: the headline numbers,
+    the segment views and every figure (as Plotly JSON)."""
+    from journey_mining.headline import headline_numbers
+    from journey_mining.viz.dashboard import dashboard_figures, segment_views
+
+    figures = {name: figure.to_json() for name, figure in dashboard_figures(con, config).items()}
+    return {"headline": headline_numbers(con), "views": segment_views(con), "figures": figures}
+
+
+def notebook_answers(config: Config) -> dict[str, Any]:
+    """What an analyst asks the notebook API (``jm.open``), answers as plain values."""
+    import journey_mining as jm
+
+    with jm.open(config) as analysis:
+        frames = {
+            "sessions": analysis.sessions(channel="chat"),
+            "journeys": analysis.journeys(start="2026-11-20"),
+            "paths": analysis.paths(level="journey", top=10, segment="device", value="mobile"),
+            "transitions": analysis.transitions(channel="web"),
+            "funnel": analysis.funnel(by="device"),
+            "friction": analysis.friction(),
+            "compare": analysis.compare("device", "mobile", "desktop"),
+        }
+        answers: dict[str, Any] = {name: (list(f.dtypes.astype(str)), plain_rows(f)) for name, f in frames.items()}
+        answers["summary"] = analysis.summary()
+        answers["removal"] = analysis.removal_effects(by="channel").round(12).to_dict()
+        answers["sankey"] = analysis.sankey(steps=5, level="journey").to_json()
+    return answers
+
+
 @pytest.mark.slow
-def test_bundled_sample_gives_the_same_marts_and_friction(tmp_path: Path, spark: SparkSession) -> None:
-    from journey_mining.pipeline import build_step, friction_step, load_step
+def test_bundled_sample_gives_the_same_marts_friction_and_dashboard(tmp_path: Path, spark: SparkSession) -> None:
+    from journey_mining.pipeline import build_step, dashboard_step, friction_step, headline_step, load_step
+    from journey_mining.scale_out import spark_marts
 
     sample = load_config(ROOT / "data" / "sample" / "config.yaml")
     config = sample.model_copy(
@@ -387,23 +432,44 @@ def test_bundled_sample_gives_the_same_marts_and_friction(tmp_path: Path, spark:
     friction_step(config)
     with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
         duck = snapshot(con, (*MARTS, "friction"))
+        duck_dashboard = dashboard_parts(con, config)
+    duck_answers = notebook_answers(config)
     spark_counts = build_step(config, engine="spark")  # the running session is used, and left running
-    friction_step(config)
-    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
-        on_spark = snapshot(con, (*MARTS, "friction"))
+    assert spark_counts == duck_counts
+    assert duck["sessions"][1], "the sample has sessions"
+    assert_same({t: duck[t] for t in MARTS}, spark_build_snapshot(config))
     findings = friction_step(config, engine="spark")  # the kinds' queries on Spark, over its marts
     with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
         friction_on_spark = snapshot(con, ("friction",))
-    assert spark_counts == duck_counts
-    assert duck["sessions"][1], "the sample has sessions"
-    assert_same(duck, on_spark)
     assert findings == len(duck["friction"][1]) > 20
     assert_same({"friction": duck["friction"]}, friction_on_spark)
+    # the headline numbers, segment views and every chart, from queries run on Spark
+    with spark_marts(config, spark) as connection:
+        spark_dashboard = dashboard_parts(connection, config)
+    assert spark_dashboard["headline"] == duck_dashboard["headline"]
+    assert spark_dashboard["views"] == duck_dashboard["views"]
+    assert set(spark_dashboard["figures"]) == set(duck_dashboard["figures"]) >= {"sankey", "funnel", "friction"}
+    for name, figure in duck_dashboard["figures"].items():
+        assert spark_dashboard["figures"][name] == figure, f"{name} differs"
+    spark_answers = notebook_answers(config)  # after a Spark build, the notebook API queries Spark
+    assert spark_answers.keys() == duck_answers.keys()
+    for name, answer in duck_answers.items():
+        assert spark_answers[name] == answer, f"{name} differs"
+    assert len(duck_answers["sessions"][1]) > 10
+    numbers = headline_step(config, "sample-run", engine="spark")
+    assert numbers["sessions"] == duck_dashboard["headline"]["sessions"]
+    page = dashboard_step(config, "sample-run", engine="spark").read_text()
+    assert "Customer journeys: run sample-run" in page
     assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == [], "views are dropped"
-    # a DuckDB build since: the Spark marts on disk are stale, and friction on Spark refuses them
+    # on DuckDB, the marts of a Spark build are not there: said, not a missing-table error
+    with pytest.raises(ValueError, match="marts come from a spark build"):
+        friction_step(config)
+    # a DuckDB build since: the Spark marts on disk are stale, and Spark refuses them
     build_step(config)
     with pytest.raises(ValueError, match="marts come from a duckdb build"):
         friction_step(config, engine="spark")
+    with pytest.raises(ValueError, match=r"duckdb build.*use that engine for writing the dashboard"):
+        dashboard_step(config, "later-run", engine="spark")
     assert not spark.sparkContext._jsc.sc().isStopped()
     assert (tmp_path / "out" / "spark" / "marts" / "sessions").is_dir()
 
@@ -474,6 +540,84 @@ def test_friction_cases_give_the_same_findings_on_spark(
     assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == [], "views are dropped"
 
 
+# --- the dashboard's maps and funnels on both engines ------------------------------------------
+
+
+@contextmanager
+def on_spark(con: duckdb.DuckDBPyConnection, spark: SparkSession, folder: Path) -> Iterator[Any]:
+    """A ``SparkConnection`` over a copy of ``con``'s ``session_touchpoints`` (via Parquet)."""
+    from journey_mining.engines.duckdb_engine import export_tables
+    from journey_mining.engines.spark_connection import SparkConnection
+
+    export_tables(con, ("session_touchpoints",), folder)
+    connection = SparkConnection(spark)
+    try:
+        connection.engine.read_parquet("session_touchpoints", str(folder / "session_touchpoints"))
+        yield connection
+    finally:
+        connection.close()
+    assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == [], "views are dropped"
+
+
+MAP_KEYS = {
+    "bigint-keys": {},
+    "hashed-units": {"unit_hashes_are_distinct": True},  # xxhash64 on Spark: 64 bits, as DuckDB's
+    "list-keys": {"MAX_KEY": 2},  # too many touchpoints for integer keys
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("keys", MAP_KEYS.values(), ids=MAP_KEYS.keys())
+def test_maps_and_funnels_are_the_same_on_spark(
+    tmp_path: Path, spark: SparkSession, monkeypatch: pytest.MonkeyPatch, keys: dict[str, Any]
+) -> None:
+    from journey_mining import funnel as funnel_module
+    from journey_mining.funnel import funnel, funnel_of, prepare_funnel
+    from journey_mining.viz import sankey as sankey_module
+    from journey_mining.viz.sankey import prepare_rows, sankey_data, segment_maps
+    from tests import test_funnel as funnels
+    from tests import test_sankey as maps
+
+    if "unit_hashes_are_distinct" in keys:
+        for module in (sankey_module, funnel_module):
+            monkeypatch.setattr(module, "unit_hashes_are_distinct", lambda con, level: True)
+    if "MAX_KEY" in keys:
+        monkeypatch.setattr(sankey_module, "MAX_KEY", keys["MAX_KEY"])
+    con = maps.session_touchpoints(maps.SEGMENTED_PATHS, devices=maps.SEGMENTED_DEVICES)
+    with on_spark(con, spark, tmp_path / "maps") as connection:
+        for level in ("session", "journey"):
+            for focus, direction, collapse in maps.MAP_KINDS:
+                options = {**maps.map_options(focus, direction, collapse), "level": level, "top_k": 2}
+                maps.assert_same_map(sankey_data(connection, **options), sankey_data(con, **options))
+            duck_maps, spark_maps = (
+                segment_maps(c, prepare_rows(c, level=level, steps=4, segments=("device",)), "device", top_k=2)
+                for c in (con, connection)
+            )
+            assert spark_maps.keys() == duck_maps.keys() == {"mobile", "desktop", "tablet"}
+            for value, data in duck_maps.items():
+                maps.assert_same_map(spark_maps[value], data)
+            steps = ["web:home", "web:product", "web:cart"]
+            for segment in (None, "device"):
+                expected = funnel(con, steps, level=level, segment=segment)
+                pd.testing.assert_frame_equal(funnel(connection, steps, level=level, segment=segment), expected)
+                units = prepare_funnel(connection, steps, level=level, segments=("device",))
+                pd.testing.assert_frame_equal(funnel_of(connection, units, segment=segment), expected)
+    # the funnel's matching (repeated steps, steps never reached) on random paths
+    rng = random.Random(7)
+    pages = ["web:home", "web:product", "web:add_to_cart", "web:begin_checkout", "web:purchase", "chat:started"]
+    sessions = {
+        f"s{n}": (rng.choice(["mobile", "desktop"]), rng.randint(1, 3), rng.choices(pages, k=rng.randint(1, 9)))
+        for n in range(60)
+    }
+    con = funnels.session_touchpoints(sessions)
+    with on_spark(con, spark, tmp_path / "funnels") as connection:
+        repeated = ["web:product", "web:add_to_cart"] * 3
+        for steps in (funnels.STEPS, repeated, ["web:home", "web:home", "web:purchase"]):
+            expected = funnel(con, steps, segment="device")
+            assert expected["reached"].sum() > 0
+            pd.testing.assert_frame_equal(funnel(connection, steps, segment="device"), expected)
+
+
 # --- translation and configuration (fast) -----------------------------------------------------
 
 
@@ -516,6 +660,40 @@ def test_fixed_translations_of_the_friction_queries() -> None:
     )
     named = to_spark_sql("select row_number() over w from t window w as (partition by c order by ts)")
     assert "ROW_NUMBER() OVER w" in named
+
+
+def test_fixed_translations_of_the_dashboard_queries() -> None:
+    # a window built on a named one: the name's partition and order written in
+    windowed = to_spark_sql(
+        "select list(c) over (w rows between 2 preceding and current row), bool_or(b) over upto from t"
+        " window w as (partition by u order by p), upto as (w rows between unbounded preceding and current row)"
+    )
+    assert "OVER (PARTITION BY u ORDER BY p NULLS LAST rows BETWEEN 2 preceding AND CURRENT ROW)" in windowed
+    assert "upto AS (PARTITION BY u ORDER BY p NULLS LAST rows BETWEEN UNBOUNDED preceding" in windowed
+    assert "(w rows" not in windowed
+    # DuckDB's list functions sqlglot passes through by name
+    assert "NULLIF(ARRAY_POSITION(c, 3), 0)" in to_spark_sql("select list_position(c, 3) from t")
+    assert "SLICE(c, 1, (SIZE(c) - 1) - (1) + 1)" in to_spark_sql("select list_slice(c, 1, array_length(c) - 1) from t")
+    assert "AGGREGATE(SLICE(c, 2, SIZE(c)), ELEMENT_AT(c, 1), (a, b) -> a * 7 + b)" in to_spark_sql(
+        "select list_reduce(c, lambda a, b: a * 7 + b) from t"
+    )
+    assert "XXHASH64(session_id)" in to_spark_sql("select hash(session_id) from t")
+    # list comprehensions, their index 1-based as DuckDB's
+    assert "TRANSFORM(FILTER(xs, x -> x > 1), x -> x * 2)" in to_spark_sql("select [x * 2 for x in xs if x > 1] from t")
+    assert "TRANSFORM(xs, (x, i_from_0) -> x + (i_from_0 + 1))" in to_spark_sql("select [x + i for x, i in xs] from t")
+    # DuckDB zips two unnests of one select, Spark would multiply them: refused
+    with pytest.raises(ValueError, match="two unnests in one select"):
+        to_spark_sql("select unnest(a), unnest(b) as c from t")
+    assert "EXPLODE(a)" in to_spark_sql("select unnest(a) from t")
+
+
+def test_positional_parameters_and_many_rows_become_literals_for_spark() -> None:
+    from journey_mining.engines.spark_connection import parse_with_parameters
+
+    inlined = parse_with_parameters("select * from t where a = ? and b = '?' limit ?", ["x'y", 5])
+    assert inlined.sql(dialect="duckdb") == "SELECT * FROM t WHERE a = 'x''y' AND b = '?' LIMIT 5"
+    with pytest.raises(KeyError, match=r"\$p1"):
+        parse_with_parameters("select ? + ?", [1])
 
 
 def test_parameters_become_literals_for_spark() -> None:

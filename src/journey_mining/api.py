@@ -7,11 +7,13 @@
     >>> a.compare("device", "mobile", "desktop")     # doctest: +SKIP
 
 Every method takes the same optional filters (``start``, ``end``, ``channel``,
-``segment``/``value``) and computes in DuckDB; only aggregates come back.
+``segment``/``value``) and computes in DuckDB (on Spark when the warehouse's marts come
+from a Spark build: the same queries, over its Parquet marts); only aggregates come back.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ import pandas as pd
 
 from journey_mining import graph as graphs
 from journey_mining import transitions as agg
+from journey_mining.builds import latest_build
 from journey_mining.config import Config, load_config
 from journey_mining.funnel import funnel as funnel_counts
 from journey_mining.pipeline import RunSummary, run_pipeline
@@ -50,10 +53,17 @@ class Analysis:
             raise FileNotFoundError(
                 f"no warehouse at {config.warehouse_path}; build it first with journey_mining.run(config)"
             )
-        self.con = connect(config.warehouse_path, read_only=True)
+        self._open = ExitStack()
+        self.con: Any = self._open.enter_context(connect(config.warehouse_path, read_only=True))
+        latest = latest_build(self.con)
+        if latest is not None and latest[0] == "spark":  # its per-row marts stay with Spark
+            from journey_mining.scale_out import spark_marts
+
+            self._open.close()
+            self.con = self._open.enter_context(spark_marts(config, task="analysis"))
 
     def close(self) -> None:
-        self.con.close()
+        self._open.close()
 
     def __enter__(self) -> Analysis:
         return self

@@ -45,22 +45,36 @@ def latest_build(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     return (str(row[0]), str(row[1])) if row else None
 
 
-def check_spark_marts(latest: tuple[str, str] | None, stamped: str | None, marts: str) -> None:
+def check_spark_marts(
+    latest: tuple[str, str] | None, stamped: str | None, marts: str, task: str = "detecting friction"
+) -> None:
     """Fail unless the warehouse's marts come from the Spark build whose id is ``stamped``
-    (read from ``marts``); the message says which build they come from instead."""
+    (read from ``marts``); the message says which build they come from instead, and ``task``."""
     if latest is None:
         raise ValueError(
-            f"no build is recorded in the warehouse: build on Spark before detecting friction "
+            f"no build is recorded in the warehouse: build on Spark before {task} "
             f"over the Spark marts in {marts}"
         )
     engine, build_id = latest
     if engine != "spark":
         raise ValueError(
             f"the warehouse's marts come from a {engine} build, not from the Spark marts in {marts}: "
-            "build on Spark first, or detect friction on that engine"
+            f"build on Spark first, or use that engine for {task}"
         )
     if stamped != build_id:
         raise ValueError(
             f"the Spark marts in {marts} are from build {stamped}, the warehouse's from build "
             f"{build_id}: build on Spark again"
+        )
+
+
+def check_duckdb_marts(con: duckdb.DuckDBPyConnection, task: str) -> None:
+    """Fail, saying so, when the warehouse's marts come from a Spark build: it keeps only the
+    aggregate marts, the others (a row per event, session or customer) stay in its Parquet."""
+    latest = latest_build(con)
+    if latest is not None and latest[0] == "spark":
+        raise ValueError(
+            "the warehouse's marts come from a spark build, whose marts with a row per event, "
+            f"session or customer stay in its Parquet output: use the spark engine for {task}, "
+            "or build on DuckDB"
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 from journey_mining import __version__
 from journey_mining.alerts import RegressionError, find_regressions
+from journey_mining.builds import check_duckdb_marts
 from journey_mining.config import Config
 from journey_mining.engines import ENGINES
 from journey_mining.headline import headline_numbers
@@ -55,15 +56,20 @@ def load_step(config: Config, *, run_date: date | None = None, raise_on_failure:
         return load_sources(con, config, run_date=run_date, raise_on_failure=raise_on_failure)
 
 
+def _engine_name(config: Config, engine: str | None) -> str:
+    """``engine``, or the config's ``engine.name``; an unknown name fails."""
+    name = engine or config.engine.name
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
+    return name
+
+
 def build_step(config: Config, engine: str | None = None) -> dict[str, int]:
     """Rebuild identities, sessions, journeys and marts from touchpoints, all or nothing.
 
     ``engine`` (``duckdb`` or ``spark``) overrides ``engine.name`` of the config.
     """
-    name = engine or config.engine.name
-    if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
-    if name == "spark":
+    if _engine_name(config, engine) == "spark":
         from journey_mining.scale_out import build_on_spark
 
         return build_on_spark(config)
@@ -86,15 +92,13 @@ def friction_step(config: Config, engine: str | None = None) -> int:
     """
     from journey_mining.friction import detect_friction
 
-    name = engine or config.engine.name
-    if name not in ENGINES:
-        raise ValueError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
-    if name == "spark":
+    if _engine_name(config, engine) == "spark":
         from journey_mining.scale_out import friction_on_spark
 
         return friction_on_spark(config)
 
     with open_warehouse(config) as con:
+        check_duckdb_marts(con, "detecting friction")
         con.execute("begin transaction")
         try:
             findings = detect_friction(con, config)
@@ -105,10 +109,20 @@ def friction_step(config: Config, engine: str | None = None) -> int:
         return len(findings)
 
 
-def headline_step(config: Config, run_id: str) -> dict[str, Any]:
-    """Headline numbers, with ``alerts``: regressions against the previous runs' baseline."""
+def headline_step(config: Config, run_id: str, engine: str | None = None) -> dict[str, Any]:
+    """Headline numbers, with ``alerts``: regressions against the previous runs' baseline.
+
+    ``engine`` as for ``build_step``: on Spark the numbers come from the Spark build's marts.
+    """
+    on_spark = _engine_name(config, engine) == "spark"
+    if on_spark:
+        from journey_mining.scale_out import headline_on_spark
+
+        numbers = headline_on_spark(config)
     with open_warehouse(config) as con:
-        numbers = headline_numbers(con)
+        if not on_spark:
+            check_duckdb_marts(con, "computing the headline numbers")
+            numbers = headline_numbers(con)
         history = previous_headlines(con, run_id, limit=config.alerts.baseline_runs)
     numbers["alerts"] = [str(r) for r in find_regressions(numbers, history, config.alerts)]
     return numbers
@@ -126,16 +140,30 @@ def enforce_alerts(config: Config, headline: dict[str, Any]) -> None:
         raise RegressionError("friction regression: " + "; ".join(headline["alerts"]))
 
 
-def dashboard_step(config: Config, run_id: str, manifest: dict[str, Any] | None = None) -> Path:
-    """Write this run's dashboard and refresh the index of past runs."""
+def dashboard_step(
+    config: Config, run_id: str, manifest: dict[str, Any] | None = None, engine: str | None = None
+) -> Path:
+    """Write this run's dashboard and refresh the index of past runs.
+
+    ``engine`` as for ``build_step``: on Spark the dashboard's queries run there.
+    """
     from journey_mining.viz.dashboard import write_dashboard, write_index
 
     out_dir = config.output_path / "dashboards"
-    with open_warehouse(config) as con:
-        history = previous_headlines(con, run_id, limit=1)
-        path = write_dashboard(
-            con, config, out_dir, run_id=run_id, previous=history[0] if history else None, manifest=manifest
+    if _engine_name(config, engine) == "spark":
+        from journey_mining.scale_out import dashboard_on_spark
+
+        with open_warehouse(config) as con:
+            history = previous_headlines(con, run_id, limit=1)
+        path = dashboard_on_spark(
+            config, out_dir, run_id=run_id, previous=history[0] if history else None, manifest=manifest
         )
+    else:
+        with open_warehouse(config) as con:
+            check_duckdb_marts(con, "writing the dashboard")
+            history = previous_headlines(con, run_id, limit=1)
+            previous = history[0] if history else None
+            path = write_dashboard(con, config, out_dir, run_id=run_id, previous=previous, manifest=manifest)
     write_index(out_dir)
     return path
 
@@ -150,12 +178,23 @@ select
 """
 
 
-def identity_stats(config: Config) -> dict[str, int]:
-    """How identity stitching merged identifiers: for the run manifest."""
+def identity_stats(config: Config, engine: str | None = None) -> dict[str, int]:
+    """How identity stitching merged identifiers: for the run manifest (``engine`` as for
+    ``build_step``: the identity marts of a Spark build stay there)."""
+    if _engine_name(config, engine) == "spark":
+        from journey_mining.scale_out import spark_marts
+
+        with spark_marts(config, task="counting identities") as connection:
+            return _identity_counts(connection)
     with open_warehouse(config) as con:
-        cursor = con.execute(IDENTITY_STATS_SQL)
-        names = [d[0] for d in cursor.description]
-        return {n: int(v or 0) for n, v in zip(names, cursor.fetchone() or (), strict=True)}
+        check_duckdb_marts(con, "counting identities")
+        return _identity_counts(con)
+
+
+def _identity_counts(con: Any) -> dict[str, int]:
+    cursor = con.execute(IDENTITY_STATS_SQL)
+    names = [d[0] for d in cursor.description]
+    return {n: int(v or 0) for n, v in zip(names, cursor.fetchone() or (), strict=True)}
 
 
 def run_manifest(
@@ -165,10 +204,12 @@ def run_manifest(
     tables: dict[str, int],
     headline: dict[str, Any],
     load: LoadReport | None = None,
+    engine: str | None = None,
 ) -> dict[str, Any]:
     """What the dashboard embeds: parameters, data fingerprint, counts, identity merges, alerts.
 
     ``load`` is this run's load report; without it, the totals of every loaded file.
+    ``engine`` as for ``build_step``.
     """
     return {
         "run_id": run_id,
@@ -178,7 +219,7 @@ def run_manifest(
         "code_version": __version__,
         "load": load.by_source() if load is not None else loaded_file_totals(config),
         "tables": {t: n for t, n in tables.items() if not t.startswith(("cfg_", "int_"))},
-        "identity": identity_stats(config),
+        "identity": identity_stats(config, engine),
         "alerts": headline.get("alerts", []),
     }
 

@@ -1,21 +1,24 @@
-"""The build and friction on Spark: canonical tables in as Parquet, the shared SQL on Spark.
+"""The build, friction, headline numbers and dashboard on Spark: Parquet in, aggregates back.
 
 DuckDB stays the warehouse. Spark reads ``touchpoints`` and ``identities`` from
 ``engine.spark.input_path`` (or from an export of the warehouse when that is not set), runs
-the same ``sql/`` models as ``build_journeys`` does on DuckDB, and writes only the marts as
-Parquet under ``engine.spark.output_path``; the warehouse then replaces its mart tables
-with them in one transaction, so graph and the dashboard run unchanged.
+the same ``sql/`` models as ``build_journeys`` does on DuckDB and writes the marts as
+Parquet under ``engine.spark.output_path``. Only the aggregate marts (``RETURNED_MARTS``)
+are copied into the warehouse, where the graph reads them; the marts with a row per event,
+session, journey or customer stay with Spark.
 
-Friction on Spark (:func:`friction_on_spark`) reads those Parquet marts and runs the
-friction kinds' queries there; only their candidate rows (counts per location and
-segment) come back, and the statistics, ranking and the ``friction`` table are made here.
+Friction (:func:`friction_on_spark`), the headline numbers, the identity counts and the
+dashboard (:func:`dashboard_on_spark`) run their unchanged queries over those Parquet marts
+through a :class:`SparkConnection` (:func:`spark_marts`); only their results come back:
+candidate rows, counts, the map's nodes and links, funnel steps. The statistics, ranking
+and the ``friction`` table, and the HTML, are made here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from journey_mining.builds import STAMP_FOLDER, check_spark_marts, latest_build, new_build_id, record_build
 from journey_mining.config import Config
@@ -24,13 +27,22 @@ from journey_mining.journeys import build_journeys
 from journey_mining.parameters import write_parameter_tables
 from journey_mining.schema import TABLE_DDL
 from journey_mining.sqlmodels import discover
-from journey_mining.warehouse import open_warehouse
+from journey_mining.warehouse import open_warehouse, table_exists
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import duckdb
     from pyspark.sql import SparkSession
+
+    from journey_mining.engines.spark_connection import SparkConnection
 
 INPUT_TABLES = ("touchpoints", "identities")
 """The canonical tables Spark reads: ``<input_path>/<table>``, Parquet."""
+
+RETURNED_MARTS = ("session_transitions", "journey_transitions", "touchpoint_stats", "identity_super_nodes")
+"""The marts a Spark build copies into the warehouse: aggregates, with a row per touchpoint,
+transition or super-node whatever the number of events (the graph reads them there)."""
 
 
 def _is_uri(location: str) -> bool:
@@ -71,22 +83,11 @@ def friction_on_spark(config: Config, spark: SparkSession | None = None) -> int:
     ``spark``: a session to use (left running), as for :func:`build_on_spark`. Returns the
     number of findings.
     """
-    from journey_mining.engines.spark_connection import SparkConnection
     from journey_mining.friction import EXPLAINERS, find_candidates
     from journey_mining.friction.findings import assemble, materialise
 
-    marts = f"{output_location(config).rstrip('/')}/marts"
-    with open_warehouse(config) as con:
-        latest = latest_build(con)
-    with _spark_session(config, spark) as session:
-        connection = SparkConnection(session, work_path=_work_path(config))
-        try:
-            check_spark_marts(latest, _stamped_build(session, f"{marts}/{STAMP_FOLDER}"), marts)
-            for model in discover(("marts",)):
-                connection.engine.read_parquet(model.name, f"{marts}/{model.name}")
-            candidates = find_candidates(connection, config)
-        finally:
-            connection.close()
+    with spark_marts(config, spark, task="detecting friction") as connection:
+        candidates = find_candidates(connection, config)
     findings = assemble(candidates, config.friction, EXPLAINERS)
     with open_warehouse(config) as con:
         con.execute("begin transaction")
@@ -97,6 +98,72 @@ def friction_on_spark(config: Config, spark: SparkSession | None = None) -> int:
             raise
         con.execute("commit")
     return len(findings)
+
+
+def headline_on_spark(config: Config, spark: SparkSession | None = None) -> dict[str, Any]:
+    """``headline.headline_numbers`` over the Spark build's marts."""
+    from journey_mining.headline import headline_numbers
+
+    with spark_marts(config, spark, task="computing the headline numbers") as connection:
+        return headline_numbers(connection)
+
+
+def dashboard_on_spark(
+    config: Config,
+    out_dir: Path,
+    *,
+    run_id: str,
+    previous: dict[str, Any] | None = None,
+    manifest: dict[str, Any] | None = None,
+    spark: SparkSession | None = None,
+) -> Path:
+    """``viz.dashboard.write_dashboard`` with its queries on Spark, over the build's marts."""
+    from journey_mining.viz.dashboard import write_dashboard
+
+    with spark_marts(config, spark, task="writing the dashboard") as connection:
+        return write_dashboard(
+            connection, config, out_dir, run_id=run_id, previous=previous, manifest=manifest
+        )
+
+
+@contextmanager
+def spark_marts(
+    config: Config, spark: SparkSession | None = None, *, task: str = "querying"
+) -> Iterator[SparkConnection]:
+    """A connection on Spark over the marts of the last Spark build, with the warehouse's
+    ``friction`` findings (a few hundred rows) beside them: what friction, the headline
+    numbers and the dashboard query, and what a notebook can pass to ``funnel`` or
+    ``sankey_data``. The marts must be the warehouse's (``builds.check_spark_marts``,
+    its message naming ``task``)."""
+    from journey_mining.engines.spark_connection import SparkConnection
+
+    marts = f"{output_location(config).rstrip('/')}/marts"
+    with open_warehouse(config) as con:
+        latest = latest_build(con)
+        findings = _friction_table(con)
+    with _spark_session(config, spark) as session:
+        connection = SparkConnection(session, work_path=_work_path(config))
+        try:
+            check_spark_marts(latest, _stamped_build(session, f"{marts}/{STAMP_FOLDER}"), marts, task)
+            for model in discover(("marts",)):
+                connection.engine.read_parquet(model.name, f"{marts}/{model.name}")
+            if findings is not None:
+                connection.engine.write_table("friction", *findings)
+            yield connection
+        finally:
+            connection.close()
+
+
+def _friction_table(con: duckdb.DuckDBPyConnection) -> tuple[str, list[tuple[Any, ...]]] | None:
+    """The warehouse's ``friction`` findings as (its DDL, its rows), or None before any."""
+    if not table_exists(con, "friction"):
+        return None
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_name = 'friction' and table_schema = 'main' order by ordinal_position"
+    ).fetchall()
+    ddl = "create table friction (" + ", ".join(f'"{name}" {kind}' for name, kind in columns) + ")"
+    return ddl, con.execute("select * from friction").fetchall()
 
 
 @contextmanager
@@ -135,7 +202,8 @@ def _stamped_build(session: SparkSession, folder: str) -> str:
 
 
 def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[str, int]:
-    """Build every intermediate and mart table on Spark and replace the warehouse's marts.
+    """Build every intermediate and mart table on Spark; the warehouse then holds the
+    aggregate marts (``RETURNED_MARTS``) of this build and none of the others.
 
     ``spark``: a session to use (left running); without one, a session is started from
     ``engine.spark`` and stopped afterwards unless one was already running in this process.
@@ -153,6 +221,7 @@ def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[st
                 engine.read_parquet(table, f"{inputs.rstrip('/')}/{table}", TABLE_DDL[table])
             counts = build_journeys(engine, config)
             marts = engine.write_parquet([model.name for model in discover(("marts",))], f"{output}/marts")
+            returned = {name: marts[name] for name in RETURNED_MARTS}
             stamp = session.createDataFrame([(build_id,)], "build_id string").coalesce(1)
             stamp.write.mode("overwrite").json(f"{output}/marts/{STAMP_FOLDER}")
         finally:
@@ -161,10 +230,12 @@ def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[st
         con.execute("begin transaction")
         try:
             write_parameter_tables(con, config)
-            attach_parquet(con, marts)
+            attach_parquet(con, returned)
             record_build(con, "spark", build_id)
-            # intermediate tables of an earlier DuckDB build would no longer match the marts
-            stale = [name for name in counts if name.startswith("int_")]
+            # an earlier DuckDB build's intermediate tables and per-row marts would no longer
+            # match: dropped, so nothing reads them by mistake
+            kept = set(returned)
+            stale = [n for n in counts if n.startswith("int_") or (n in marts and n not in kept)]
             for name in stale:
                 con.execute(f'drop table if exists "{name}"')
         except BaseException:
