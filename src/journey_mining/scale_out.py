@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from journey_mining.builds import STAMP_FOLDER, check_spark_marts, latest_build, new_build_id, record_build
 from journey_mining.config import Config
-from journey_mining.engines.duckdb_engine import attach_parquet, export_tables
+from journey_mining.engines.duckdb_engine import attach_arrow, export_tables
 from journey_mining.journeys import build_journeys
 from journey_mining.parameters import write_parameter_tables
 from journey_mining.schema import TABLE_DDL
@@ -221,7 +221,8 @@ def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[st
                 engine.read_parquet(table, f"{inputs.rstrip('/')}/{table}", TABLE_DDL[table])
             counts = build_journeys(engine, config)
             marts = engine.write_parquet([model.name for model in discover(("marts",))], f"{output}/marts")
-            returned = {name: marts[name] for name in RETURNED_MARTS}
+            # through the driver, not the files: output_path may be object storage
+            returned = {name: engine.to_arrow(f"select * from {name}") for name in RETURNED_MARTS}
             stamp = session.createDataFrame([(build_id,)], "build_id string").coalesce(1)
             stamp.write.mode("overwrite").json(f"{output}/marts/{STAMP_FOLDER}")
         finally:
@@ -230,7 +231,7 @@ def build_on_spark(config: Config, spark: SparkSession | None = None) -> dict[st
         con.execute("begin transaction")
         try:
             write_parameter_tables(con, config)
-            attach_parquet(con, returned)
+            attach_arrow(con, returned)
             record_build(con, "spark", build_id)
             # an earlier DuckDB build's intermediate tables and per-row marts would no longer
             # match: dropped, so nothing reads them by mistake

@@ -199,14 +199,17 @@ def export_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[str], folder:
     return folder
 
 
-def attach_parquet(con: duckdb.DuckDBPyConnection, tables: Mapping[str, str]) -> dict[str, int]:
-    """(Re)create each table from the Parquet files in its folder; returns rows per table.
+def attach_arrow(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pa.Table]) -> dict[str, int]:
+    """(Re)create each table from its Arrow rows; returns rows per table.
 
     Runs inside the caller's transaction, so the tables are replaced all together or not at all.
     """
     engine = DuckDBEngine(con)
     counts = {}
-    for table, folder in tables.items():
-        files = _quoted(folder.rstrip("/") + "/*.parquet")
-        counts[table] = engine.materialise(table, f"select * from read_parquet({files})")
+    for table, rows in tables.items():
+        con.register("_arriving_rows", rows)
+        try:
+            counts[table] = engine.materialise(table, "select * from _arriving_rows")
+        finally:
+            con.unregister("_arriving_rows")
     return counts
