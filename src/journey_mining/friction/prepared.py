@@ -8,7 +8,7 @@ times -- and replaces the string keys with integers:
 
 - ``_fr_journeys``: journey_id -> ``jid``, numbered in journey_id order (so the smallest
   ``jid`` is the smallest journey_id: example ids keep their order), and ``cid`` per customer
-  (numbered in customer_key order).
+  (its smallest ``jid``).
 - ``_fr_touchpoints`` / ``_fr_channels`` / ``_fr_devices``: name -> small integer, numbered
   in name order (so ``min`` and ``order by`` on the code give the same as on the name).
 - ``_fr_sessions``: session_id -> ``sid``, with ``jid``, ``cid``, session_end and the last
@@ -48,43 +48,42 @@ TABLES = (
 )
 """Every temp table :func:`prepare` creates, in the order they are dropped."""
 
-def _numbered(key: str, source: str, *, unique: bool = False) -> str:
-    """CTEs ``<key>_numbered`` (key, n): each distinct ``key`` of ``source`` (``unique``: no
-    key twice there) numbered 1, 2, ...
-    in key order. Numbered within each two-character prefix and offset by the keys of the
-    prefixes before it: the numbers of one ``row_number() over (order by key)``, which Spark
-    would compute in a single task (and ``over ()``, a numbering it spreads over tasks, gives
-    ids too large for an integer)."""
-    return f"""
-{key}_prefixed as (
-    select {"" if unique else "distinct "}{key}, left({key}, 2) as prefix from {source}
+JOURNEYS_SQL = """
+create or replace temp table _fr_journeys as
+-- jid: the journey's place in journey_id order, numbered within each two-character prefix
+-- and offset by the journeys of the prefixes before it: the numbers of one
+-- row_number() over (order by journey_id), which Spark would compute in a single task;
+-- cid: the customer's smallest jid (a key only: row_number() over (), the numbering Spark
+-- spreads over tasks, gives ids too large for an integer there)
+with prefixed as (
+    select journey_id, customer_key, left(journey_id, 2) as prefix from journeys
 ),
 
-{key}_offsets as (
+offsets as (
     select
         prefix,
         coalesce(sum(count(*)) over (order by prefix rows between unbounded preceding and 1 preceding), 0)
             as earlier
-    from {key}_prefixed
+    from prefixed
     group by prefix
 ),
 
-{key}_numbered as (
-    select k.{key}, o.earlier + row_number() over (partition by k.prefix order by k.{key}) as n
-    from {key}_prefixed as k
-    inner join {key}_offsets as o on o.prefix = k.prefix
-)"""
+keyed as (
+    select
+        p.journey_id,
+        p.customer_key,
+        o.earlier + row_number() over (partition by p.prefix order by p.journey_id) as jid
+    from prefixed as p
+    inner join offsets as o on o.prefix = p.prefix
+),
 
+customers as (
+    select customer_key, min(jid) as cid from keyed group by customer_key
+)
 
-JOURNEYS_SQL = f"""
-create or replace temp table _fr_journeys as
-with {_numbered("journey_id", "journeys", unique=True)},
-{_numbered("customer_key", "journeys")}
-
-select j.journey_id, cast(n.n as integer) as jid, cast(c.n as integer) as cid
-from journeys as j
-inner join journey_id_numbered as n on n.journey_id = j.journey_id
-inner join customer_key_numbered as c on c.customer_key = j.customer_key
+select k.journey_id, cast(k.jid as integer) as jid, cast(c.cid as integer) as cid
+from keyed as k
+inner join customers as c on c.customer_key = k.customer_key
 """
 
 TOUCHPOINTS_SQL = """
