@@ -23,6 +23,7 @@ from journey_mining.pipeline import (
     build_step,
     dashboard_step,
     enforce_alerts,
+    engine_session,
     friction_step,
     headline_step,
     load_step,
@@ -114,11 +115,12 @@ def nightly(
             start_run(con, config, run_id, run_date)
         try:
             loaded = load_sources_task(config_path, run_date)
-            tables = build_journeys_task(config_path, engine)
-            findings = detect_friction_task(config_path, engine)
-            headline = headline_task(config_path, run_id, engine)
-            manifest = manifest_task(config_path, run_id, run_date, tables, headline, engine)
-            dashboard = dashboard_task(config_path, run_id, manifest, engine)
+            with engine_session(config, engine):  # on Spark, one session for these tasks
+                tables = build_journeys_task(config_path, engine)
+                findings = detect_friction_task(config_path, engine)
+                headline = headline_task(config_path, run_id, engine)
+                manifest = manifest_task(config_path, run_id, run_date, tables, headline, engine)
+                dashboard = dashboard_task(config_path, run_id, manifest, engine)
             publish_summary_task(config_path, run_id, headline, dashboard)
             enforce_alerts(config, headline)
         except BaseException as err:

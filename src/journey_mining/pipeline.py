@@ -8,7 +8,8 @@ for the whole run and records it in the ``runs`` table.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -62,6 +63,19 @@ def _engine_name(config: Config, engine: str | None) -> str:
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
     return name
+
+
+@contextmanager
+def engine_session(config: Config, engine: str | None = None) -> Iterator[None]:
+    """On Spark, one session for the steps of a run (``scale_out.run_session``); nothing on
+    DuckDB, whose steps each open the warehouse."""
+    if _engine_name(config, engine) != "spark":
+        yield
+        return
+    from journey_mining.scale_out import run_session
+
+    with run_session(config):
+        yield
 
 
 def build_step(config: Config, engine: str | None = None) -> dict[str, int]:
@@ -267,17 +281,19 @@ def run_pipeline(
             progress("loading sources")
             report = load_step(config, run_date=run_date)
             summary = RunSummary(run_id, config.fingerprint(), report)
-            progress("stitching identities, building sessions, journeys and marts")
-            summary.tables = build_step(config)
-            progress("detecting friction")
-            summary.friction_findings = friction_step(config)
-            progress("computing headline numbers")
-            summary.headline = headline_step(config, run_id)
-            summary.top_friction = top_friction_step(config)
-            if dashboard:
-                manifest = run_manifest(config, run_id, run_date, summary.tables, summary.headline, report)
-                progress("writing the dashboard")
-                summary.outputs["dashboard"] = dashboard_step(config, run_id, manifest)
+            with engine_session(config):
+                progress("stitching identities, building sessions, journeys and marts")
+                summary.tables = build_step(config)
+                progress("detecting friction")
+                summary.friction_findings = friction_step(config)
+                progress("computing headline numbers")
+                summary.headline = headline_step(config, run_id)
+                summary.top_friction = top_friction_step(config)
+                if dashboard:
+                    tables, headline = summary.tables, summary.headline
+                    manifest = run_manifest(config, run_id, run_date, tables, headline, report)
+                    progress("writing the dashboard")
+                    summary.outputs["dashboard"] = dashboard_step(config, run_id, manifest)
             enforce_alerts(config, summary.headline)
         except BaseException as err:
             with open_warehouse(config) as con:

@@ -167,6 +167,15 @@ def _friction_table(con: duckdb.DuckDBPyConnection) -> tuple[str, list[tuple[Any
 
 
 @contextmanager
+def run_session(config: Config) -> Iterator[SparkSession]:
+    """One Spark session for every step inside: each borrows the running session instead of
+    starting and stopping its own (a local session takes 5-10 s to start). Stopped at the
+    end unless one was already running in the process."""
+    with _spark_session(config, None) as session:
+        yield session
+
+
+@contextmanager
 def _spark_session(config: Config, spark: SparkSession | None) -> Iterator[SparkSession]:
     """``spark``, or a session started from ``engine.spark``; one this call started (none
     was running in the process) is stopped at the end, any other is left running."""
