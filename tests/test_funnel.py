@@ -11,6 +11,7 @@ from journey_mining import funnel as funnel_module
 from journey_mining import segments
 from journey_mining.funnel import funnel, funnel_of, prepare_funnel
 from journey_mining.segments import SEGMENTS, Filter, Level
+from journey_mining.viz import sankey
 
 T0 = datetime(2026, 11, 2, 9, 0)
 STEPS = ["web:product", "web:add_to_cart", "web:begin_checkout", "web:purchase"]
@@ -140,6 +141,48 @@ def test_prepared_units_refuse_segments_they_do_not_have(con: duckdb.DuckDBPyCon
         prepare_funnel(con, STEPS, segments=["device; drop table x"])
     with pytest.raises(ValueError, match="at least one step"):
         prepare_funnel(con, [])
+
+
+@pytest.mark.parametrize("level", ["session", "journey"])
+def test_prepared_units_from_the_sankey_units_table_are_those_of_one_pass(
+    con: duckdb.DuckDBPyConnection, level: Level
+) -> None:
+    for column in ("is_conversion", "is_cart", "is_checkout"):
+        con.execute(f"alter table session_touchpoints add column {column} boolean default false")
+    con.execute("update session_touchpoints set is_conversion = touchpoint = 'web:purchase'")
+    with_unit_marts(con)
+    rows = sankey.prepare_rows(con, level=level, steps=4, segments=SEGMENTS, name="_test_rows")
+    assert rows.units().segments == SEGMENTS
+    steps = ["web:product", "web:add_to_cart", "web:product", "web:begin_checkout"]
+    from_rows = prepare_funnel(con, steps, level=level, segments=SEGMENTS, name="_from_rows", units=rows.units())
+    own = prepare_funnel(con, steps, level=level, segments=SEGMENTS, name="_own")
+    for segment in (None, *SEGMENTS):
+        expected = funnel(con, steps, level=level, segment=segment)
+        pd.testing.assert_frame_equal(funnel_of(con, from_rows, segment=segment), expected, check_exact=True)
+        pd.testing.assert_frame_equal(funnel_of(con, own, segment=segment), expected, check_exact=True)
+    # s5 has none of the steps: still a unit that entered
+    assert funnel_of(con, from_rows)["units_total"].tolist() == [5] * 4
+    other = "journey" if level == "session" else "session"
+    with pytest.raises(ValueError, match=f"holds {level}s, not {other}s"):
+        prepare_funnel(con, steps, level=other, units=rows.units())
+    with pytest.raises(ValueError, match="filter it when it is made"):
+        prepare_funnel(con, steps, level=level, where=Filter(channel="chat"), units=rows.units())
+    device_only = sankey.prepare_rows(con, level=level, steps=4, segments=("device",), name="_device_rows")
+    with pytest.raises(ValueError, match="no segment 'customer_type'; it has: device"):
+        prepare_funnel(con, steps, level=level, segments=SEGMENTS, units=device_only.units())
+
+
+@pytest.mark.parametrize("level", ["session", "journey"])
+def test_without_filter_or_segment_the_units_are_the_marts_rows(
+    con: duckdb.DuckDBPyConnection, level: Level, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = funnel(con, STEPS, level=level)  # no mart: every row grouped
+    with_unit_marts(con)
+    grouped: list[object] = []
+    monkeypatch.setattr(funnel_module, "units_sql", lambda *args, **kwargs: grouped.append(args))
+    pd.testing.assert_frame_equal(funnel(con, STEPS, level=level), expected, check_exact=True)
+    assert grouped == []
+    assert expected["units_total"].tolist() == [5] * 4
 
 
 def with_unit_marts(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

@@ -54,6 +54,24 @@ def unit_columns(level: Level) -> tuple[str, str]:
 UNIT_HASH = "hash({unit})"
 """The 64-bit key ``units_sql(..., hashed=True)`` groups by: a SQL template of the id column."""
 
+UNIT_ID = "{unit}"
+"""Units keyed by their id itself (the other key template is ``UNIT_HASH``)."""
+
+
+@dataclass(frozen=True)
+class UnitsTable:
+    """A working table of one row per unit of ``level``: ``unit_id`` (a ``session_touchpoints``
+    row's unit id keyed by ``unit_key``) and a column per name of ``segments``.
+
+    A pass that has grouped the units once (``sankey.prepare_rows``) hands it to the next
+    (``funnel.prepare_funnel``), which then need not group every row again.
+    """
+
+    table: str
+    level: Level
+    unit_key: str
+    segments: tuple[str, ...]
+
 UNIT_TABLES: dict[str, str] = {"session": "sessions", "journey": "journeys"}
 """The mart with one row per unit of each level, built with ``session_touchpoints``."""
 

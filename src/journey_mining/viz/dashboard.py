@@ -177,6 +177,7 @@ class _Maps:
                     self.config.funnel.steps,
                     segments=tuple(SEGMENT_SWITCH),
                     name="_dashboard_funnel_units",
+                    units=self.rows.units(),
                 )
             self._funnels[segment] = funnel_of(self.con, self._funnel_units, segment=segment)
         frame = self._funnels[segment]

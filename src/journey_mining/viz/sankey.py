@@ -30,8 +30,10 @@ from journey_mining.scratch import scratch_table
 from journey_mining.segments import (
     SEGMENT_SQL,
     UNIT_HASH,
+    UNIT_ID,
     Filter,
     Level,
+    UnitsTable,
     unit_columns,
     unit_hashes_are_distinct,
     units_sql,
@@ -100,9 +102,6 @@ class SankeyData:
         return "sessions" if self.level == "session" else "journeys"
 
 
-UNIT_ID = "{unit}"
-"""Units keyed by their id itself (the other key template is ``segments.UNIT_HASH``)."""
-
 MAX_KEY = 2**126
 """Prefix keys are integers while ``distinct touchpoints ** steps`` stays below this (and
 below a connection's ``max_integer_key``: Spark has no HUGEINT)."""
@@ -130,6 +129,10 @@ class MapRows:
     segments: tuple[str, ...]
     unit_key: str = UNIT_ID
     """How a ``session_touchpoints`` row's unit id is keyed in the units table (a template)."""
+
+    def units(self) -> UnitsTable:
+        """The units table (one row per unit in scope with its segment values), for a funnel."""
+        return UnitsTable(self.units_table, self.level, self.unit_key, self.segments)
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the tables (a dashboard does this once its maps are drawn)."""
