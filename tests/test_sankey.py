@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey_mining.funnel import funnel
-from journey_mining.segments import UNIT_HASH, Filter
+from journey_mining.segments import SEGMENTS, UNIT_HASH, Filter, units_sql
 from journey_mining.viz import sankey as sankey_module
 from journey_mining.viz import style
 from journey_mining.viz.sankey import SankeyData, prepare_rows, sankey_data, sankey_figure, segment_maps
@@ -480,6 +480,23 @@ def test_maps_from_prepared_rows_equal_maps_filtered_directly(
         where = Filter(segment="customer_type", segment_value=value)
         assert_same_map(data, sankey_data(con, top_k=2, where=where, **options))
     rows.drop(con)
+
+
+@pytest.mark.parametrize("level", ["session", "journey"])
+def test_prepared_rows_carry_each_units_segment_values_null_ones_too(level: Literal["session", "journey"]) -> None:
+    """Segment values go through the rows' window as codes and come out named again."""
+    con = session_touchpoints(SEGMENTED_PATHS, devices=SEGMENTED_DEVICES, journeys={"s2": "js1"})
+    con.execute("update session_touchpoints set channel = null where session_id = 's8'")
+    rows = prepare_rows(con, level=level, steps=4, segments=SEGMENTS)
+    for segment in SEGMENTS:
+        units, params = units_sql(level, Filter(), segment)
+        expected = con.execute(f"select segment, count(*) from ({units}) group by all order by all", params).fetchall()
+        in_rows = f"select {segment}, count(*) from {rows.table} where step = 1 group by all order by all"
+        assert con.execute(in_rows).fetchall() == expected
+    first_channels = con.execute(f"select distinct first_channel from {rows.table} order by all").fetchall()
+    assert first_channels == [("web",), (None,)]  # s8 has no channel
+    rows.drop(con)
+    assert not [t for (t,) in con.execute("show tables").fetchall() if t.startswith("_sankey")]
 
 
 @pytest.mark.parametrize(("focus", "direction", "collapse"), MAP_KINDS)
