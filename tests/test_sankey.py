@@ -484,7 +484,7 @@ def test_maps_from_prepared_rows_equal_maps_filtered_directly(
 
 @pytest.mark.parametrize("level", ["session", "journey"])
 def test_prepared_rows_carry_each_units_segment_values_null_ones_too(level: Literal["session", "journey"]) -> None:
-    """Segment values go through the rows' window as codes and come out named again."""
+    """Each step row carries its unit's segment values, a null one as null."""
     con = session_touchpoints(SEGMENTED_PATHS, devices=SEGMENTED_DEVICES, journeys={"s2": "js1"})
     con.execute("update session_touchpoints set channel = null where session_id = 's8'")
     rows = prepare_rows(con, level=level, steps=4, segments=SEGMENTS)
