@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -84,22 +85,47 @@ def test_a_table_built_in_slices_holds_the_rows_built_at_once() -> None:
     ]
 
 
-def test_session_touchpoints_built_in_slices_equal_the_marts_built_at_once(small_sample: SampleCopy) -> None:
+class _RangeCountingEngine(DuckDBEngine):
+    """Records how many ranges each model with a slice key was built in."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, rows_per_slice: int) -> None:
+        super().__init__(con, rows_per_slice=rows_per_slice)
+        self.ranges: dict[SliceKey, int] = {}
+
+    def slice_ranges(self, key: SliceKey) -> list[str]:
+        ranges = super().slice_ranges(key)
+        self.ranges[key] = len(ranges)
+        return ranges
+
+
+def test_models_built_in_slices_equal_the_marts_built_at_once(small_sample: SampleCopy) -> None:
     config = small_sample.config
     load_step(config)
     with open_warehouse(config) as con:
         build_journeys(DuckDBEngine(con, rows_per_slice=10**12), config)
         for mart in MARTS[:-1]:  # friction is built by its own step
             con.execute(f"create temp table whole_{mart} as select * from {mart}")
-        sliced = DuckDBEngine(con, rows_per_slice=500)
-        rows = con.execute("select count(*) from touchpoints").fetchall()[0][0]
-        assert len(sliced.slice_ranges(SliceKey("touchpoints", "ingest_seq"))) >= rows // 500 > 3
+        sliced = _RangeCountingEngine(con, rows_per_slice=150)
         build_journeys(sliced, config)
+        keys = {model.slice_key for model in discover() if model.slice_key is not None}
+        assert {SliceKey("touchpoints", "ingest_seq"), SliceKey("int_touchpoints__sessionized", "customer_number")} <= keys
+        assert set(sliced.ranges) == keys
+        assert min(sliced.ranges.values()) > 3, sliced.ranges
         for mart in MARTS[:-1]:
             differ = f"(select * from whole_{mart} except all select * from {mart}) union all "
             differ += f"(select * from {mart} except all select * from whole_{mart})"
             assert con.execute(f"select count(*) from ({differ})").fetchall() == [(0,)], mart
         assert con.execute("select count(*) from session_touchpoints").fetchall()[0][0] > 2_000
+
+
+def test_a_slice_key_is_a_table_its_model_reads() -> None:
+    """The key's table must still be there when the model is built: intermediates are
+    released after the last model that reads them."""
+    sliced = [model for model in discover() if model.slice_key is not None]
+    assert {model.name for model in sliced} >= {"session_touchpoints", "int_sessions__aggregated", "int_transition_moves__listed"}
+    for model in sliced:
+        assert model.slice_key is not None
+        assert re.search(rf"\b{model.slice_key.table}\b", re.sub(r"--[^\n]*", "", model.sql)), model.name
 
 
 class _KeepingEngine(DuckDBEngine):

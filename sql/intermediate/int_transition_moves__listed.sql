@@ -4,6 +4,9 @@
 -- time column: none; seconds are from one step to the next (null for '(start)' and '(exit)')
 -- parameters: cfg_session (collapse_repeats: a run of one touchpoint counts once, timed from
 --   its last occurrence)
+-- slice key: int_touchpoints__sessionized.customer_number (the engine may build it range by
+--   range of customers: at 100M events, 4GB, the join of the sessions' boundary steps to
+--   their journeys spills; in 10 ranges the model took 16.4-17.8 s against 25.8-28.8 s)
 -- storage: persistent (read by three models): compressed in the database file, it is
 --   cheaper to re-read than a temp table spilled uncompressed once the build outgrows memory
 -- touchpoints by code (int_touchpoint_names__coded), '(start)' -1 and '(exit)' -2: the moves
