@@ -3,10 +3,36 @@
 --   occurrences that were the last step of a session)
 -- time column: none (aggregated over all sessions)
 -- parameters: none
--- summed from int_touchpoint_customers__counted (a row per touchpoint and customer: a
---   customer is customer_number, one to one with customer_key), grouped by touchpoint_code
---   (int_touchpoint_names__coded) and named once per touchpoint
-with counted as (
+-- counted on the narrow sessionized steps, where a session is (customer_number,
+--   segment_number, length_part) and a customer is customer_number (one to one with
+--   session_id and customer_key): distinct counts become two group-bys over integers, not
+--   count(distinct) over the id strings of session_touchpoints (which spills at 100M events)
+-- a session's first step is the one with a split_code (step 1), its last the one not
+--   followed in the session (next_in_session is false)
+-- grouped by touchpoint_code (int_touchpoint_names__coded), named once per touchpoint
+with per_session as (
+    select
+        touchpoint_code,
+        customer_number,
+        count(*) as occurrences,
+        count(*) filter (where split_code is not null) as entries,
+        count(*) filter (where not next_in_session) as exits
+    from int_touchpoints__sessionized
+    group by touchpoint_code, customer_number, segment_number, length_part
+),
+
+per_customer as (
+    select
+        touchpoint_code,
+        sum(occurrences) as occurrences,
+        count(*) as sessions,
+        sum(entries) as entries,
+        sum(exits) as exits
+    from per_session
+    group by touchpoint_code, customer_number
+),
+
+counted as (
     select
         touchpoint_code,
         cast(sum(occurrences) as bigint) as occurrences,
@@ -15,7 +41,7 @@ with counted as (
         cast(sum(entries) as bigint) as entries,
         cast(sum(exits) as bigint) as exits,
         cast(sum(exits) as double) / sum(occurrences) as exit_rate
-    from int_touchpoint_customers__counted
+    from per_customer
     group by touchpoint_code
 ),
 
