@@ -6,7 +6,8 @@
 --   its last occurrence)
 -- slice key: int_touchpoints__sessionized.customer_number (the engine may build it range by
 --   range of customers: at 100M events, 4GB, the join of the sessions' boundary steps to
---   their journeys spills; in 10 ranges the model took 16.4-17.8 s against 25.8-28.8 s)
+--   their journeys spills; in 10 ranges, alternating in one build, 18.2 and 18.8 s against 25.3
+--   and 28.4 s, and the two models reading the moves 24.2 and 20.5 s against 19.7 and 20.2 s)
 -- storage: persistent (read by three models): compressed in the database file, it is
 --   cheaper to re-read than a temp table spilled uncompressed once the build outgrows memory
 -- touchpoints by code (int_touchpoint_names__coded), '(start)' -1 and '(exit)' -2: the moves
