@@ -4,8 +4,8 @@
 -- parameters: none
 -- slice key: int_touchpoints__sessionized.customer_number (the engine may build it range by
 --   range of customers: at 100M events, 4GB, the group-by of 100M steps into 17.8M sessions
---   spills its list states; in 10 ranges, alternating builds took 26.3-30.6 s against 35.3 s,
---   and 26.6 s in the full benchmark against 30.5 s before)
+--   spills its list states; in 10 ranges, alternating builds took 28.4 and 30.6 s against
+--   35.3 s, and 26.6 s in the full benchmark against 30.5 s before)
 -- storage: persistent (read by three models): compressed in the database file, it is
 --   cheaper to re-read than a temp table spilled uncompressed once the build outgrows memory
 -- channels: the distinct channels used, alphabetically, joined with ','

@@ -72,6 +72,7 @@ class UnitsTable:
     unit_key: str
     segments: tuple[str, ...]
 
+
 UNIT_TABLES: dict[str, str] = {"session": "sessions", "journey": "journeys"}
 """The mart with one row per unit of each level, built with ``session_touchpoints``."""
 
